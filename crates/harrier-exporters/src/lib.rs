@@ -1,1 +1,27 @@
-//! placeholder
+//! Harrier's exporters: where telemetry leaves the collector.
+//!
+//! | type | aliases | sends to |
+//! |---|---|---|
+//! | [`file`] | | a local file, one OTLP/JSON request per line |
+//! | [`otlp`] | `otlp_grpc` | an OTLP/gRPC endpoint |
+//! | [`otlp_http`] | `otlphttp` | an OTLP/HTTP endpoint (protobuf or JSON) |
+//!
+//! Every exporter handles all three signals and makes exactly one delivery attempt per
+//! `export` call, classifying its failure as retryable or permanent; the framework's
+//! `ExporterRunner` owns queueing, retries and timeouts (`sending_queue`,
+//! `retry_on_failure`, `timeout`). [`register_all`] is the one list of what this crate
+//! provides. Long-form documentation: `docs/components/exporters.md`.
+
+pub mod file;
+pub mod otlp;
+pub mod otlp_http;
+mod shared;
+
+use harrier_core::component::Registry;
+
+/// Registers every exporter of this crate.
+pub fn register_all(registry: &mut Registry) {
+    registry.add_exporter(file::FileExporterFactory);
+    registry.add_exporter(otlp::OtlpExporterFactory);
+    registry.add_exporter(otlp_http::OtlpHttpExporterFactory);
+}

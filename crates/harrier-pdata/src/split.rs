@@ -29,10 +29,10 @@ fn take_front<T: Splittable>(nodes: &mut Vec<T>, max: usize) -> Vec<T> {
         whole += 1;
     }
     let mut out: Vec<T> = nodes.drain(..whole).collect();
-    if remaining > 0 {
-        if let Some(first) = nodes.first_mut() {
-            out.push(first.split_front(remaining));
-        }
+    if remaining > 0
+        && let Some(first) = nodes.first_mut()
+    {
+        out.push(first.split_front(remaining));
     }
     out
 }

@@ -108,7 +108,12 @@ fn metric(name: &str, data: metric::Data) -> Metric {
 /// points, plus a metric without data = 16 points.
 fn all_metric_types() -> Batch {
     let metrics = vec![
-        metric("gauge", metric::Data::Gauge(Gauge { data_points: number_points(2) })),
+        metric(
+            "gauge",
+            metric::Data::Gauge(Gauge {
+                data_points: number_points(2),
+            }),
+        ),
         metric(
             "sum",
             metric::Data::Sum(Sum {
@@ -141,11 +146,17 @@ fn all_metric_types() -> Batch {
             "summary",
             metric::Data::Summary(Summary {
                 data_points: (0..4)
-                    .map(|i| SummaryDataPoint { count: i, ..SummaryDataPoint::default() })
+                    .map(|i| SummaryDataPoint {
+                        count: i,
+                        ..SummaryDataPoint::default()
+                    })
                     .collect(),
             }),
         ),
-        Metric { name: "no data".into(), ..Metric::default() },
+        Metric {
+            name: "no data".into(),
+            ..Metric::default()
+        },
     ];
     Batch::Metrics(vec![ResourceMetrics {
         resource: resource("metrics"),
@@ -159,7 +170,9 @@ fn all_metric_types() -> Batch {
 }
 
 fn span_names(batch: &Batch) -> Vec<String> {
-    let Batch::Traces(rs) = batch else { panic!("not traces: {batch:?}") };
+    let Batch::Traces(rs) = batch else {
+        panic!("not traces: {batch:?}")
+    };
     rs.iter()
         .flat_map(|r| &r.scope_spans)
         .flat_map(|s| &s.spans)
@@ -170,7 +183,9 @@ fn span_names(batch: &Batch) -> Vec<String> {
 /// Every (resource name, scope name, span name) triple, to check that items keep their
 /// resource and scope.
 fn span_owners(batch: &Batch) -> Vec<(String, String, String)> {
-    let Batch::Traces(rs) = batch else { panic!("not traces: {batch:?}") };
+    let Batch::Traces(rs) = batch else {
+        panic!("not traces: {batch:?}")
+    };
     let mut out = Vec::new();
     for r in rs {
         let rname = crate::attrs::get_str(&r.resource.as_ref().unwrap().attributes, "service.name")
@@ -178,7 +193,10 @@ fn span_owners(batch: &Batch) -> Vec<(String, String, String)> {
             .to_string();
         for s in &r.scope_spans {
             let sname = s.scope.as_ref().unwrap().name.clone();
-            assert_eq!(s.schema_url, format!("scope-schema-{}", &sname[1..].replace('s', "")));
+            assert_eq!(
+                s.schema_url,
+                format!("scope-schema-{}", &sname[1..].replace('s', ""))
+            );
             for span in &s.spans {
                 out.push((rname.clone(), sname.clone(), span.name.clone()));
             }
@@ -208,7 +226,9 @@ fn item_count_per_signal() {
     assert_eq!(logs(&[3, 0, 2]).item_count(), 5);
     let metrics = all_metric_types();
     assert_eq!(metrics.item_count(), 16);
-    let Batch::Metrics(rm) = &metrics else { unreachable!() };
+    let Batch::Metrics(rm) = &metrics else {
+        unreachable!()
+    };
     let per_metric: Vec<usize> = rm[0].scope_metrics[0]
         .metrics
         .iter()
@@ -239,9 +259,16 @@ fn byte_size_matches_encoded_request() {
 
 #[test]
 fn protobuf_decode_request_round_trip() {
-    for batch in [traces(&[&[2, 3], &[1, 4]]), logs(&[3, 0, 2]), all_metric_types()] {
+    for batch in [
+        traces(&[&[2, 3], &[1, 4]]),
+        logs(&[3, 0, 2]),
+        all_metric_types(),
+    ] {
         let bytes = batch.encode_request();
-        assert_eq!(Batch::decode_request(batch.signal(), &bytes).unwrap(), batch);
+        assert_eq!(
+            Batch::decode_request(batch.signal(), &bytes).unwrap(),
+            batch
+        );
     }
     assert!(Batch::decode_request(Signal::Traces, &[0x0a, 0x05, 0x01]).is_err());
 }
@@ -251,7 +278,9 @@ fn append_same_and_different_signal() {
     let mut a = traces(&[&[2]]);
     a.append(traces(&[&[3], &[1]])).unwrap();
     assert_eq!(a.item_count(), 6);
-    let Batch::Traces(rs) = &a else { unreachable!() };
+    let Batch::Traces(rs) = &a else {
+        unreachable!()
+    };
     assert_eq!(rs.len(), 3);
 
     let other = logs(&[4]);
@@ -259,7 +288,10 @@ fn append_same_and_different_signal() {
     assert_eq!(back, other);
     assert_eq!(a.item_count(), 6);
     let mut m = all_metric_types();
-    assert_eq!(m.append(Batch::empty(Signal::Traces)), Err(Batch::empty(Signal::Traces)));
+    assert_eq!(
+        m.append(Batch::empty(Signal::Traces)),
+        Err(Batch::empty(Signal::Traces))
+    );
     m.append(all_metric_types()).unwrap();
     assert_eq!(m.item_count(), 32);
 }
@@ -278,7 +310,9 @@ fn split_spans_across_resources_and_scopes() {
     assert_eq!(head, all[..3]);
     assert_eq!(tail, all[3..]);
     // The cut scope appears on both halves.
-    let (Batch::Traces(f), Batch::Traces(b)) = (&front, &batch) else { unreachable!() };
+    let (Batch::Traces(f), Batch::Traces(b)) = (&front, &batch) else {
+        unreachable!()
+    };
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].scope_spans.len(), 2);
     assert_eq!(b.len(), 2);
@@ -308,7 +342,9 @@ fn split_metric_points_inside_one_metric() {
     let front = batch.split_off_front(2);
     assert_eq!((front.item_count(), batch.item_count()), (2, 3));
     for (half, times) in [(&front, vec![1, 2]), (&batch, vec![3, 4, 5])] {
-        let Batch::Metrics(rm) = half else { unreachable!() };
+        let Batch::Metrics(rm) = half else {
+            unreachable!()
+        };
         assert_eq!(rm.len(), 1);
         assert_eq!(rm[0].resource, resource("m"));
         assert_eq!(rm[0].schema_url, "r");
@@ -319,7 +355,9 @@ fn split_metric_points_inside_one_metric() {
         assert_eq!(m.description, "requests description");
         assert_eq!(m.unit, "By");
         assert_eq!(m.metadata, vec![string_kv("meta", "requests")]);
-        let Some(metric::Data::Sum(sum)) = &m.data else { panic!("not a sum: {m:?}") };
+        let Some(metric::Data::Sum(sum)) = &m.data else {
+            panic!("not a sum: {m:?}")
+        };
         assert_eq!(sum.aggregation_temporality, 1);
         assert!(sum.is_monotonic);
         let got: Vec<u64> = sum.data_points.iter().map(|p| p.time_unix_nano).collect();
@@ -333,7 +371,11 @@ fn split_every_metric_type() {
     for at in 1..16 {
         let mut batch = all_metric_types();
         let front = batch.split_off_front(at);
-        assert_eq!((front.item_count(), batch.item_count()), (at, 16 - at), "at {at}");
+        assert_eq!(
+            (front.item_count(), batch.item_count()),
+            (at, 16 - at),
+            "at {at}"
+        );
         let mut joined = front.clone();
         joined.append(batch.clone()).unwrap();
         let (Batch::Metrics(j), Batch::Metrics(orig)) = (&joined, &all_metric_types()) else {
@@ -352,7 +394,11 @@ fn split_every_metric_type() {
                         }
                         _ => None,
                     };
-                    (m.name.clone(), temporality, metric_point_count(m.data.as_ref()))
+                    (
+                        m.name.clone(),
+                        temporality,
+                        metric_point_count(m.data.as_ref()),
+                    )
                 })
                 .filter(|(_, _, n)| *n > 0)
                 .collect()
@@ -389,7 +435,11 @@ fn split_at_or_beyond_count_moves_everything() {
 
 #[test]
 fn split_at_zero_returns_empty() {
-    for mut batch in [traces(&[&[2, 3], &[1, 4]]), logs(&[3, 2]), all_metric_types()] {
+    for mut batch in [
+        traces(&[&[2, 3], &[1, 4]]),
+        logs(&[3, 2]),
+        all_metric_types(),
+    ] {
         let original = batch.clone();
         let front = batch.split_off_front(0);
         assert_eq!(front, Batch::empty(batch.signal()));
@@ -420,7 +470,9 @@ fn repeated_splitting_preserves_every_item_in_order() {
         let mut batch = logs(&[3, 0, 4, 2]);
         let mut texts = Vec::new();
         while !batch.is_empty() {
-            let Batch::Logs(rl) = batch.split_off_front(chunk) else { unreachable!() };
+            let Batch::Logs(rl) = batch.split_off_front(chunk) else {
+                unreachable!()
+            };
             for sl in &rl[0].scope_logs {
                 let scope_name = &sl.scope.as_ref().unwrap().name;
                 for l in &sl.log_records {

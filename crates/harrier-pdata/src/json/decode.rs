@@ -6,8 +6,8 @@
 
 use super::decode_metrics::resource_metrics;
 use super::read::{
-    boolean, bytes, double, enumeration, id, int32, int64, list, message, object, string,
-    uint32, uint64, wrong_type,
+    boolean, bytes, double, enumeration, id, int32, int64, list, message, object, string, uint32,
+    uint64, wrong_type,
 };
 use super::{JsonError, Path};
 use crate::{Batch, Signal};

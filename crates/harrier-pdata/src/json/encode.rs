@@ -70,9 +70,10 @@ pub(super) fn any_value(out: &mut Vec<u8>, v: &AnyValue) {
     let mut o = Obj::new(out);
     match &v.value {
         Some(any_value::Value::StringValue(s)) => write_str(o.key("stringValue"), s),
-        Some(any_value::Value::BoolValue(b)) => o
-            .key("boolValue")
-            .extend_from_slice(if *b { b"true" } else { b"false" }),
+        Some(any_value::Value::BoolValue(b)) => {
+            o.key("boolValue")
+                .extend_from_slice(if *b { b"true" } else { b"false" })
+        }
         Some(any_value::Value::IntValue(i)) => o.i64_always("intValue", *i),
         Some(any_value::Value::DoubleValue(d)) => o.f64_always("doubleValue", *d),
         Some(any_value::Value::ArrayValue(a)) => array_value(o.key("arrayValue"), a),

@@ -37,6 +37,8 @@ mod tests;
 #[cfg(test)]
 mod tests_edge;
 #[cfg(test)]
+mod tests_fixtures;
+#[cfg(test)]
 mod tests_roundtrip;
 
 use crate::{Batch, Signal};
@@ -93,9 +95,7 @@ impl JsonError {
     pub fn path(&self) -> Option<&str> {
         match self {
             JsonError::Syntax(_) => None,
-            JsonError::WrongType { path, .. } | JsonError::InvalidValue { path, .. } => {
-                Some(path)
-            }
+            JsonError::WrongType { path, .. } | JsonError::InvalidValue { path, .. } => Some(path),
         }
     }
 }

@@ -123,7 +123,13 @@ fn integral(f: f64) -> Option<i128> {
 
 /// A `uint64`/`fixed64` field.
 pub(super) fn uint64(v: Value, path: &Path<'_>) -> Result<u64, JsonError> {
-    let i = integer(v, path, 0, i128::from(u64::MAX), "an unsigned 64-bit integer")?;
+    let i = integer(
+        v,
+        path,
+        0,
+        i128::from(u64::MAX),
+        "an unsigned 64-bit integer",
+    )?;
     u64::try_from(i).map_err(|_| invalid(path, "expected an unsigned 64-bit integer"))
 }
 
@@ -136,7 +142,13 @@ pub(super) fn int64(v: Value, path: &Path<'_>) -> Result<i64, JsonError> {
 
 /// A `uint32`/`fixed32` field.
 pub(super) fn uint32(v: Value, path: &Path<'_>) -> Result<u32, JsonError> {
-    let i = integer(v, path, 0, i128::from(u32::MAX), "an unsigned 32-bit integer")?;
+    let i = integer(
+        v,
+        path,
+        0,
+        i128::from(u32::MAX),
+        "an unsigned 32-bit integer",
+    )?;
     u32::try_from(i).map_err(|_| invalid(path, "expected an unsigned 32-bit integer"))
 }
 
@@ -209,13 +221,20 @@ pub(super) fn id(v: Value, path: &Path<'_>, len: usize) -> Result<Vec<u8>, JsonE
     if s.len() != len * 2 {
         return Err(invalid(
             path,
-            format!("expected {} hex characters, found {}", len * 2, s.chars().count()),
+            format!(
+                "expected {} hex characters, found {}",
+                len * 2,
+                s.chars().count()
+            ),
         ));
     }
     hex::decode(&s).map_err(|_| {
         invalid(
             path,
-            format!("expected {} hex characters, found a non-hex character", len * 2),
+            format!(
+                "expected {} hex characters, found a non-hex character",
+                len * 2
+            ),
         )
     })
 }

@@ -68,10 +68,7 @@ fn assert_common_resource_and_scope(
     assert_eq!(scope.name, "my.library");
     assert_eq!(scope.version, "1.0.0");
     assert_eq!(scope.attributes[0].key, "my.scope.attribute");
-    assert_eq!(
-        scope.attributes[0].value,
-        str_value("some scope attribute")
-    );
+    assert_eq!(scope.attributes[0].value, str_value("some scope attribute"));
 }
 
 #[test]
@@ -191,7 +188,10 @@ fn example_logs_decode_every_attribute_type() {
     let any_value::Value::ArrayValue(array) = value(&attrs[4]) else {
         panic!("not an array")
     };
-    assert_eq!(array.values, [str_value("many").unwrap(), str_value("values").unwrap()]);
+    assert_eq!(
+        array.values,
+        [str_value("many").unwrap(), str_value("values").unwrap()]
+    );
     let any_value::Value::KvlistValue(map) = value(&attrs[5]) else {
         panic!("not a kvlist")
     };
@@ -270,5 +270,9 @@ fn example_logs_encode_in_otlp_json_form() {
     assert!(json.contains(r#"{"key":"int.attribute","value":{"intValue":"10"}}"#));
     assert!(json.contains(r#"{"key":"double.attribute","value":{"doubleValue":637.704}}"#));
     assert!(json.contains(r#"{"key":"boolean.attribute","value":{"boolValue":true}}"#));
-    assert!(json.contains(r#""traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174"}"#));
+    assert!(
+        json.contains(
+            r#""traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174"}"#
+        )
+    );
 }
