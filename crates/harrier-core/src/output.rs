@@ -115,6 +115,16 @@ impl Output {
         out
     }
 
+    /// The collector's own metrics, for receiver-specific counters.
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
+    }
+
+    /// The transport label this output counts under.
+    pub fn transport(&self) -> &str {
+        &self.transport
+    }
+
     /// The receiver's id.
     pub fn id(&self) -> &ComponentId {
         &self.id

@@ -2,7 +2,9 @@
 //!
 //! | type | aliases | sends to |
 //! |---|---|---|
-//! | [`file`] | | a local file, one OTLP/JSON request per line |
+//! | [`debug`] | `logging` | standard output, for people |
+//! | [`file`](mod@file) | | a local file, one OTLP/JSON request per line |
+//! | [`nop`] | | nowhere (benchmarks) |
 //! | [`otlp`] | `otlp_grpc` | an OTLP/gRPC endpoint |
 //! | [`otlp_http`] | `otlphttp` | an OTLP/HTTP endpoint (protobuf or JSON) |
 //!
@@ -12,7 +14,11 @@
 //! `retry_on_failure`, `timeout`). [`register_all`] is the one list of what this crate
 //! provides. Long-form documentation: `docs/components/exporters.md`.
 
+#![warn(missing_docs)]
+
+pub mod debug;
 pub mod file;
+pub mod nop;
 pub mod otlp;
 pub mod otlp_http;
 mod shared;
@@ -21,7 +27,12 @@ use harrier_core::component::Registry;
 
 /// Registers every exporter of this crate.
 pub fn register_all(registry: &mut Registry) {
+    registry.add_exporter(debug::DebugExporterFactory);
     registry.add_exporter(file::FileExporterFactory);
+    registry.add_exporter(nop::NopExporterFactory);
     registry.add_exporter(otlp::OtlpExporterFactory);
     registry.add_exporter(otlp_http::OtlpHttpExporterFactory);
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,184 @@
-fn main() {}
+//! The `harrier` command: run the collector, validate a config, list components.
+
+use clap::{Parser, Subcommand};
+use harrier::{CollectorError, DEFAULT_CONFIG};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+/// Harrier: a telemetry collector for Kubernetes observability and security.
+///
+/// Without a subcommand, runs the collector on --config FILE, or on the embedded default
+/// configuration (OTLP on 127.0.0.1:4317/4318 -> memory_limiter -> batch -> debug).
+#[derive(Parser)]
+#[command(name = "harrier", version, about, long_about)]
+struct Cli {
+    /// The TOML configuration file to run.
+    #[arg(short, long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the collector (the default).
+    Run,
+    /// Check a configuration: prints "config is valid" and exits 0, or lists every
+    /// error with its key path and exits 1.
+    Validate,
+    /// List every receiver, processor, exporter and extension with its signals.
+    Components,
+    /// Print the embedded default configuration.
+    DefaultConfig,
+}
+
+fn read_config(path: &Option<PathBuf>) -> Result<String, String> {
+    match path {
+        None => Ok(DEFAULT_CONFIG.to_string()),
+        Some(p) => std::fs::read_to_string(p).map_err(|e| format!("cannot read config file {}: {e}", p.display())),
+    }
+}
+
+fn init_logs(level: &str, encoding: &str) {
+    let filter = EnvFilter::try_from_env("HARRIER_LOG")
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if encoding == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Components => {
+            components();
+            ExitCode::SUCCESS
+        }
+        Command::DefaultConfig => {
+            print!("{DEFAULT_CONFIG}");
+            ExitCode::SUCCESS
+        }
+        Command::Validate => validate(&cli.config),
+        Command::Run => run(&cli.config),
+    }
+}
+
+fn components() {
+    let mut last = None;
+    for info in harrier::registry().list() {
+        if last != Some(info.kind) {
+            println!("{}:", info.kind.section());
+            last = Some(info.kind);
+        }
+        let signals: Vec<&str> = info.signals.iter().map(|s| s.as_str()).collect();
+        let aliases = if info.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (aliases: {})", info.aliases.join(", "))
+        };
+        let signals = if signals.is_empty() { String::new() } else { format!(" [{}]", signals.join(", ")) };
+        println!("  {}{signals}{aliases}: {}", info.type_name, info.description);
+    }
+}
+
+fn validate(path: &Option<PathBuf>) -> ExitCode {
+    let text = match read_config(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match harrier::load_config(&text) {
+        Ok((_, warnings)) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("config is valid");
+            ExitCode::SUCCESS
+        }
+        Err(CollectorError::Config(errors)) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!("config is invalid: {} error(s)", errors.len());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(path: &Option<PathBuf>) -> ExitCode {
+    let text = match read_config(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = match harrier::load_config(&text) {
+        Ok((config, _)) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let logs = &config.service.telemetry.logs;
+    init_logs(&logs.level, &logs.encoding);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let collector = match harrier::Collector::start(&config).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(version = env!("CARGO_PKG_VERSION"), "harrier is running");
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let report = collector.shutdown().await;
+        if !report.clean {
+            tracing::warn!(dropped_items = report.dropped_items, "shutdown deadline reached before everything drained");
+        }
+        ExitCode::SUCCESS
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -101,7 +101,11 @@ fn normal(batch: &Batch, out: &mut String) {
                 for (j, s) in r.scope_logs.iter().enumerate() {
                     scope_line(out, "ScopeLogs", j, s.scope.as_ref());
                     for record in &s.log_records {
-                        let body = record.body.as_ref().map(value_as_string).unwrap_or_default();
+                        let body = record
+                            .body
+                            .as_ref()
+                            .map(value_as_string)
+                            .unwrap_or_default();
                         put!(
                             out,
                             "{}{}",
@@ -116,7 +120,9 @@ fn normal(batch: &Batch, out: &mut String) {
 }
 
 fn resource_line(out: &mut String, kind: &str, index: usize, resource: Option<&Resource>) {
-    let attrs = resource.map(|r| r.attributes.as_slice()).unwrap_or_default();
+    let attrs = resource
+        .map(|r| r.attributes.as_slice())
+        .unwrap_or_default();
     put!(out, "{kind} #{index}{}", attributes_suffix(attrs));
 }
 
@@ -206,7 +212,9 @@ fn value_as_json(value: &AnyValue) -> serde_json::Value {
             serde_json::Number::from_f64(*d).map_or_else(|| J::String(d.to_string()), J::Number)
         }
         Some(any_value::Value::BytesValue(b)) => J::String(BASE64.encode(b)),
-        Some(any_value::Value::ArrayValue(a)) => J::Array(a.values.iter().map(value_as_json).collect()),
+        Some(any_value::Value::ArrayValue(a)) => {
+            J::Array(a.values.iter().map(value_as_json).collect())
+        }
         Some(any_value::Value::KvlistValue(kv)) => J::Object(
             kv.values
                 .iter()

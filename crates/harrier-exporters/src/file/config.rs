@@ -79,7 +79,10 @@ impl FileConfig {
         let mut rotation = None;
         if let Some(r) = &self.rotation {
             if r.max_megabytes == 0 {
-                errors.push(ConfigError::new("rotation.max_megabytes", "must be at least 1"));
+                errors.push(ConfigError::new(
+                    "rotation.max_megabytes",
+                    "must be at least 1",
+                ));
             }
             if r.max_backups == 0 {
                 errors.push(ConfigError::new(

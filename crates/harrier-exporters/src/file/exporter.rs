@@ -89,7 +89,9 @@ impl Exporter for FileExporter {
         let writer = Arc::clone(&self.writer);
         let path = self.settings.path.clone();
         let closed = tokio::task::spawn_blocking(move || {
-            let mut guard = writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut guard = writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             guard.take().map(|mut w| w.close()).transpose()
         })
         .await;

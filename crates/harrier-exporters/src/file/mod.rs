@@ -11,9 +11,9 @@
 
 mod config;
 mod exporter;
-mod writer;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 pub use config::{FileConfig, RotationConfig};
 

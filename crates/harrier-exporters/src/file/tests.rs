@@ -13,7 +13,9 @@ use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
 fn build(section: &str) -> Arc<dyn Exporter> {
-    FileExporterFactory.build(&toml(section), &ctx("file")).unwrap()
+    FileExporterFactory
+        .build(&toml(section), &ctx("file"))
+        .unwrap()
 }
 
 fn section(path: &Path, extra: &str) -> String {
@@ -103,7 +105,10 @@ fn rotation_keeps_max_backups_and_loses_no_kept_line() {
     assert_eq!(kept.len(), 2, "{kept:?}");
     assert!(dir.path().join("spans-notes.jsonl").exists());
     let mut lines = Vec::new();
-    for name in kept.iter().chain(std::iter::once(&"spans.jsonl".to_string())) {
+    for name in kept
+        .iter()
+        .chain(std::iter::once(&"spans.jsonl".to_string()))
+    {
         let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
         assert!(text.len() as u64 <= rotation.max_bytes, "{name} too big");
         lines.extend(text.lines().map(str::to_string));
@@ -197,7 +202,10 @@ fn validation_reports_every_problem_with_its_path() {
         errors("path = \"/tmp/x.json\"\nrotation = { max_size = 5 }"),
         ["rotation.max_size"]
     );
-    assert_eq!(errors("path = \"/tmp/x.json\"\nformat = \"proto\""), ["format"]);
+    assert_eq!(
+        errors("path = \"/tmp/x.json\"\nformat = \"proto\""),
+        ["format"]
+    );
     assert_eq!(
         FileExporterFactory.validate(&toml("path = \"x.json\"\n[rotation]")),
         Ok(())

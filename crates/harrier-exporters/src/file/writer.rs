@@ -144,10 +144,14 @@ impl FileWriter {
         }
         self.file = None;
         fs::rename(&self.path, &backup)?;
-        let file = open_append(&self.path)?;
-        self.file = Some(file);
+        // From here on the active file is new (a failed open is retried by the next write).
         self.size = 0;
-        prune_backups(&pattern, rotation.max_backups)
+        self.file = Some(open_append(&self.path)?);
+        // Failing to prune must not lose the line about to be written: log it instead.
+        if let Err(e) = prune_backups(&pattern, rotation.max_backups) {
+            tracing::warn!(dir = %pattern.dir.display(), error = %e, "cannot list old backups");
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ use super::config::GrpcSettings;
 use crate::shared::error_chain;
 use crate::shared::partial_success::{PartialSuccess, PartialSuccessReporter};
 use crate::shared::rpc_status::RpcStatus;
+use crate::shared::tls::read_ca_bundle;
 use async_trait::async_trait;
 use harrier_core::component::Exporter;
 use harrier_core::error::{ComponentError, ExportError};
@@ -66,12 +67,7 @@ impl OtlpGrpcExporter {
         let Some(ca_file) = &self.settings.ca_file else {
             return Ok(endpoint);
         };
-        let pem = tokio::fs::read(ca_file).await.map_err(|e| {
-            ComponentError::new(format!(
-                "cannot read tls.ca_file {}: {e}",
-                ca_file.display()
-            ))
-        })?;
+        let pem = read_ca_bundle(ca_file).await?;
         let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem));
         endpoint.tls_config(tls).map_err(|e| {
             ComponentError::new(format!(
@@ -212,4 +208,3 @@ fn status_message(status: &Status) -> String {
     }
     message
 }
-

@@ -11,6 +11,8 @@
 mod config;
 mod exporter;
 #[cfg(test)]
+mod test_server;
+#[cfg(test)]
 mod tests;
 
 pub use config::{GrpcCompression, OtlpConfig, OtlpTlsConfig};
@@ -59,4 +61,3 @@ impl ExporterFactory for OtlpExporterFactory {
         )))
     }
 }
-

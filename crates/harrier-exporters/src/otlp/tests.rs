@@ -1,162 +1,26 @@
 //! Tests of the `otlp` exporter against a real tonic server on 127.0.0.1:0.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use super::test_server::{Reply, serve, serve_with, testdata};
 use super::*;
 use crate::shared::partial_success::REJECTED_METRIC;
-use crate::shared::rpc_status::{ProtoAny, ProtoDuration, RETRY_INFO_TYPE_URL, RetryInfo, RpcStatus};
+use crate::shared::rpc_status::{
+    ProtoAny, ProtoDuration, RETRY_INFO_TYPE_URL, RetryInfo, RpcStatus,
+};
 use crate::shared::test_support::{self, ctx, logs, metrics, toml, traces};
 use exporter::classify_status;
 use harrier_core::error::{ErrorKind, ExportError};
-use harrier_pdata::Batch;
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
-    LogsService, LogsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
-    MetricsService, MetricsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
 use prost::Message;
-use std::net::SocketAddr;
-use std::sync::Mutex;
 use std::time::Duration;
-use tonic::codec::CompressionEncoding;
-use tonic::metadata::MetadataMap;
-use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
-use tonic::{Code, Request, Response, Status};
-
-/// What the mock server answers.
-#[derive(Clone)]
-enum Reply {
-    Ok,
-    Partial(i64, &'static str),
-    Fail(Status),
-}
-
-/// One request the mock server received.
-struct Received {
-    metadata: MetadataMap,
-    batch: Batch,
-}
-
-struct Mock {
-    reply: Reply,
-    received: Mutex<Vec<Received>>,
-}
-
-impl Mock {
-    /// Records the request and returns the configured partial success or failure.
-    fn handle(&self, metadata: MetadataMap, batch: Batch) -> Result<Option<(i64, String)>, Status> {
-        self.received.lock().unwrap().push(Received { metadata, batch });
-        match &self.reply {
-            Reply::Ok => Ok(None),
-            Reply::Partial(n, m) => Ok(Some((*n, (*m).to_string()))),
-            Reply::Fail(status) => Err(status.clone()),
-        }
-    }
-}
-
-#[tonic::async_trait]
-impl TraceService for Mock {
-    async fn export(
-        &self,
-        request: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let (metadata, _, message) = request.into_parts();
-        let partial = self.handle(metadata, message.into())?;
-        Ok(Response::new(ExportTraceServiceResponse {
-            partial_success: partial.map(|(rejected_spans, error_message)| {
-                ExportTracePartialSuccess {
-                    rejected_spans,
-                    error_message,
-                }
-            }),
-        }))
-    }
-}
-
-#[tonic::async_trait]
-impl MetricsService for Mock {
-    async fn export(
-        &self,
-        request: Request<ExportMetricsServiceRequest>,
-    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        let (metadata, _, message) = request.into_parts();
-        let partial = self.handle(metadata, message.into())?;
-        Ok(Response::new(ExportMetricsServiceResponse {
-            partial_success: partial.map(|(rejected_data_points, error_message)| {
-                ExportMetricsPartialSuccess {
-                    rejected_data_points,
-                    error_message,
-                }
-            }),
-        }))
-    }
-}
-
-#[tonic::async_trait]
-impl LogsService for Mock {
-    async fn export(
-        &self,
-        request: Request<ExportLogsServiceRequest>,
-    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        let (metadata, _, message) = request.into_parts();
-        let partial = self.handle(metadata, message.into())?;
-        Ok(Response::new(ExportLogsServiceResponse {
-            partial_success: partial.map(|(rejected_log_records, error_message)| {
-                ExportLogsPartialSuccess {
-                    rejected_log_records,
-                    error_message,
-                }
-            }),
-        }))
-    }
-}
-
-/// Starts a mock OTLP/gRPC server (accepting gzip and zstd) on 127.0.0.1:0.
-async fn serve(reply: Reply) -> (SocketAddr, Arc<Mock>) {
-    let mock = Arc::new(Mock {
-        reply,
-        received: Mutex::new(Vec::new()),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    let router = Server::builder()
-        .add_service(
-            TraceServiceServer::from_arc(Arc::clone(&mock))
-                .accept_compressed(CompressionEncoding::Gzip)
-                .accept_compressed(CompressionEncoding::Zstd),
-        )
-        .add_service(
-            MetricsServiceServer::from_arc(Arc::clone(&mock))
-                .accept_compressed(CompressionEncoding::Gzip)
-                .accept_compressed(CompressionEncoding::Zstd),
-        )
-        .add_service(
-            LogsServiceServer::from_arc(Arc::clone(&mock))
-                .accept_compressed(CompressionEncoding::Gzip)
-                .accept_compressed(CompressionEncoding::Zstd),
-        );
-    tokio::spawn(router.serve_with_incoming(incoming));
-    (addr, mock)
-}
+use tonic::transport::{Identity, ServerTlsConfig};
+use tonic::{Code, Status};
 
 /// Builds and starts an exporter from a TOML section.
 async fn exporter(section: &str, build_ctx: &BuildContext) -> Arc<dyn Exporter> {
     test_support::install_crypto();
-    let exporter = OtlpExporterFactory.build(&toml(section), build_ctx).unwrap();
+    let exporter = OtlpExporterFactory
+        .build(&toml(section), build_ctx)
+        .unwrap();
     exporter.start().await.unwrap();
     exporter
 }
@@ -209,15 +73,25 @@ async fn sends_zstd_and_uncompressed() {
         let received = mock.received.lock().unwrap();
         assert_eq!(received[0].batch, logs(4, "z"));
         let encoding = received[0].metadata.get("grpc-encoding");
-        assert_eq!(encoding.map(|v| v.to_str().unwrap()), expected, "{compression}");
+        assert_eq!(
+            encoding.map(|v| v.to_str().unwrap()),
+            expected,
+            "{compression}"
+        );
     }
 }
 
 #[tokio::test]
 async fn classifies_server_statuses() {
     let unavailable = export_error(Reply::Fail(Status::unavailable("draining"))).await;
-    assert_eq!(unavailable.kind(), ErrorKind::Retryable { retry_after: None });
-    assert!(unavailable.to_string().contains("draining"), "{unavailable}");
+    assert_eq!(
+        unavailable.kind(),
+        ErrorKind::Retryable { retry_after: None }
+    );
+    assert!(
+        unavailable.to_string().contains("draining"),
+        "{unavailable}"
+    );
 
     let invalid = export_error(Reply::Fail(Status::invalid_argument("bad span"))).await;
     assert_eq!(invalid.kind(), ErrorKind::Permanent);
@@ -271,10 +145,16 @@ fn classification_follows_the_otlp_spec() {
         Code::Unauthenticated,
     ];
     for code in retryable {
-        assert!(classify_status(&Status::new(code, "x")).is_retryable(), "{code:?}");
+        assert!(
+            classify_status(&Status::new(code, "x")).is_retryable(),
+            "{code:?}"
+        );
     }
     for code in permanent {
-        assert!(!classify_status(&Status::new(code, "x")).is_retryable(), "{code:?}");
+        assert!(
+            !classify_status(&Status::new(code, "x")).is_retryable(),
+            "{code:?}"
+        );
     }
 }
 
@@ -323,18 +203,24 @@ fn validation_reports_every_problem_with_its_path() {
     let e = errors(r#"endpoint = "http://x:4317/v1/traces""#);
     assert_eq!(e[0].0, "endpoint");
 
-    let e = errors(r#"endpoint = "http://x:4317"
-compression = "brotli""#);
+    let e = errors(
+        r#"endpoint = "http://x:4317"
+compression = "brotli""#,
+    );
     assert_eq!(e[0].0, "compression");
     assert!(e[0].1.contains("gzip"), "{e:?}");
 
-    let e = errors(r#"endpoint = "http://x:4317"
-endpiont = "y""#);
+    let e = errors(
+        r#"endpoint = "http://x:4317"
+endpiont = "y""#,
+    );
     assert_eq!(e[0].0, "endpiont");
     assert!(e[0].1.contains("unknown field"), "{e:?}");
 
-    let e = errors(r#"endpoint = "http://x:4317"
-tls = { insecure = false, ca_flie = "x" }"#);
+    let e = errors(
+        r#"endpoint = "http://x:4317"
+tls = { insecure = false, ca_flie = "x" }"#,
+    );
     assert_eq!(e[0].0, "tls.ca_flie");
     assert!(e[0].1.contains("unknown field"), "{e:?}");
 
@@ -345,7 +231,12 @@ headers = { "bad key" = "v", "grpc-timeout" = "1S", ok = "bad\nvalue" }"#,
     let paths: Vec<&str> = e.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
         paths,
-        ["headers.bad key", "headers.grpc-timeout", "headers.ok", "tls.ca_file"]
+        [
+            "headers.bad key",
+            "headers.grpc-timeout",
+            "headers.ok",
+            "tls.ca_file"
+        ]
     );
 }
 
@@ -368,10 +259,58 @@ tls.insecure = true"#,
 }
 
 #[tokio::test]
-async fn unreadable_ca_file_fails_start() {
+async fn unreadable_or_invalid_ca_file_fails_start() {
     let section = r#"endpoint = "https://localhost:4317"
 tls.ca_file = "/nonexistent/harrier-ca.pem""#;
-    let exporter = OtlpExporterFactory.build(&toml(section), &ctx("otlp")).unwrap();
+    let exporter = OtlpExporterFactory
+        .build(&toml(section), &ctx("otlp"))
+        .unwrap();
     let error = exporter.start().await.unwrap_err();
-    assert!(error.message.contains("/nonexistent/harrier-ca.pem"), "{error}");
+    assert!(
+        error.message.contains("/nonexistent/harrier-ca.pem"),
+        "{error}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let section = format!(
+        "endpoint = \"https://localhost:4317\"\ntls.ca_file = {:?}",
+        garbage.display().to_string()
+    );
+    let exporter = OtlpExporterFactory
+        .build(&toml(&section), &ctx("otlp"))
+        .unwrap();
+    let error = exporter.start().await.unwrap_err();
+    assert!(error.message.contains("garbage.pem"), "{error}");
+}
+
+#[tokio::test]
+async fn verifies_the_server_with_the_configured_ca() {
+    test_support::install_crypto();
+    let identity = Identity::from_pem(
+        std::fs::read(testdata("server.pem")).unwrap(),
+        std::fs::read(testdata("server.key")).unwrap(),
+    );
+    let tls = ServerTlsConfig::new().identity(identity);
+    let (addr, mock) = serve_with(Reply::Ok, Some(tls)).await;
+    let section = format!(
+        "endpoint = \"https://localhost:{}\"\ntls.ca_file = {:?}",
+        addr.port(),
+        testdata("ca.pem").display().to_string()
+    );
+    let trusting = exporter(&section, &ctx("otlp/tls")).await;
+    trusting.export(&traces(2, "tls")).await.unwrap();
+    assert_eq!(mock.received.lock().unwrap()[0].batch, traces(2, "tls"));
+
+    // The server's own certificate is no CA: verification fails, as a retryable error.
+    let section = format!(
+        "endpoint = \"https://localhost:{}\"\ntls.ca_file = {:?}",
+        addr.port(),
+        testdata("server.pem").display().to_string()
+    );
+    let untrusting = exporter(&section, &ctx("otlp/tls")).await;
+    let error = untrusting.export(&traces(1, "tls")).await.unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    assert_eq!(mock.received.lock().unwrap().len(), 1);
 }

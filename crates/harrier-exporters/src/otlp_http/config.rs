@@ -139,7 +139,11 @@ fn parse_url(text: &str) -> Result<Url, String> {
 /// `base` + `/v1/<signal>`, keeping any path prefix of `base`.
 fn signal_url(base: &Url, signal: Signal) -> Url {
     let mut url = base.clone();
-    let path = format!("{}/v1/{}", base.path().trim_end_matches('/'), signal.as_str());
+    let path = format!(
+        "{}/v1/{}",
+        base.path().trim_end_matches('/'),
+        signal.as_str()
+    );
     url.set_path(&path);
     url
 }
@@ -170,8 +174,8 @@ impl OtlpHttpConfig {
                 None => base.as_ref().map(|b| signal_url(b, signal)),
             };
         }
-        let any_url_given = self.endpoint.is_some()
-            || overrides.iter().any(|(_, text, _)| text.is_some());
+        let any_url_given =
+            self.endpoint.is_some() || overrides.iter().any(|(_, text, _)| text.is_some());
         if !any_url_given {
             errors.push(ConfigError::new(
                 "endpoint",

@@ -5,6 +5,7 @@ use super::config::{HttpCompression, HttpEncoding, HttpSettings};
 use super::response::{MAX_RESPONSE_BYTES, ResponseParts, classify_response};
 use crate::shared::error_chain;
 use crate::shared::partial_success::PartialSuccessReporter;
+use crate::shared::tls::read_ca_bundle;
 use async_trait::async_trait;
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -50,9 +51,7 @@ impl OtlpHttpExporter {
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true);
         if let Some(ca_file) = &self.settings.ca_file {
-            let pem = tokio::fs::read(ca_file).await.map_err(|e| {
-                ComponentError::new(format!("cannot read tls.ca_file {}: {e}", ca_file.display()))
-            })?;
+            let pem = read_ca_bundle(ca_file).await?;
             let certs = Certificate::from_pem_bundle(&pem).map_err(|e| {
                 ComponentError::new(format!(
                     "tls.ca_file {} holds no valid PEM certificate: {}",
@@ -131,7 +130,10 @@ impl Exporter for OtlpHttpExporter {
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
         let Some(client) = self.client.get() else {
-            return Err(ExportError::retryable("otlp_http exporter not started", None));
+            return Err(ExportError::retryable(
+                "otlp_http exporter not started",
+                None,
+            ));
         };
         let signal = batch.signal();
         let Some(url) = self.settings.url(signal) else {
@@ -169,8 +171,7 @@ impl Exporter for OtlpHttpExporter {
             content_type: content_type.as_deref(),
             body: &body,
         };
-        let partial = classify_response(signal, self.settings.encoding, parts, SystemTime::now())
-            ?;
+        let partial = classify_response(signal, self.settings.encoding, parts, SystemTime::now())?;
         self.partial.report(signal, &partial);
         Ok(())
     }

@@ -86,14 +86,18 @@ async fn serve(reply: Canned) -> (SocketAddr, Arc<Mutex<Vec<Captured>>>) {
 
 async fn exporter(section: &str, build_ctx: &BuildContext) -> Arc<dyn Exporter> {
     test_support::install_crypto();
-    let exporter = OtlpHttpExporterFactory.build(&toml(section), build_ctx).unwrap();
+    let exporter = OtlpHttpExporterFactory
+        .build(&toml(section), build_ctx)
+        .unwrap();
     exporter.start().await.unwrap();
     exporter
 }
 
 fn gunzip(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(body).read_to_end(&mut out).unwrap();
+    flate2::read::GzDecoder::new(body)
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 
@@ -199,7 +203,10 @@ async fn classifies_failures_per_the_otlp_http_spec() {
     })
     .await;
     assert_eq!(server_error.kind(), ErrorKind::Permanent);
-    assert!(server_error.to_string().contains("disk full"), "{server_error}");
+    assert!(
+        server_error.to_string().contains("disk full"),
+        "{server_error}"
+    );
 }
 
 #[tokio::test]
@@ -275,7 +282,10 @@ fn reads_json_partial_success_and_ignores_unreadable_bodies() {
 fn parses_retry_after_seconds_and_dates() {
     let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
     assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-    assert_eq!(parse_retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+    assert_eq!(
+        parse_retry_after(" 120 ", now),
+        Some(Duration::from_secs(120))
+    );
     assert_eq!(
         parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
         Some(Duration::from_secs(30))
@@ -310,20 +320,31 @@ headers = { "content-type" = "text/plain", "bad name" = "v" }"#,
     let paths: Vec<&str> = e.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
         paths,
-        ["endpoint", "traces_endpoint", "headers.bad name", "headers.content-type"]
+        [
+            "endpoint",
+            "traces_endpoint",
+            "headers.bad name",
+            "headers.content-type"
+        ]
     );
 
-    let e = errors(r#"endpoint = "http://x:4318"
-compression = "zstd""#);
+    let e = errors(
+        r#"endpoint = "http://x:4318"
+compression = "zstd""#,
+    );
     assert_eq!(e[0].0, "compression");
     assert!(e[0].1.contains("gzip"), "{e:?}");
 
-    let e = errors(r#"endpoint = "http://x:4318"
-encoding = "yaml""#);
+    let e = errors(
+        r#"endpoint = "http://x:4318"
+encoding = "yaml""#,
+    );
     assert_eq!(e[0].0, "encoding");
 
-    let e = errors(r#"endpoint = "http://x:4318"
-tls = { insecure = true }"#);
+    let e = errors(
+        r#"endpoint = "http://x:4318"
+tls = { insecure = true }"#,
+    );
     assert_eq!(e[0].0, "tls.insecure");
 }
 
@@ -333,7 +354,11 @@ fn build_requires_a_url_for_every_signal_served() {
     assert_eq!(OtlpHttpExporterFactory.validate(&section), Ok(()));
     let mut traces_only = ctx("otlp_http");
     traces_only.signals = vec![Signal::Traces];
-    assert!(OtlpHttpExporterFactory.build(&section, &traces_only).is_ok());
+    assert!(
+        OtlpHttpExporterFactory
+            .build(&section, &traces_only)
+            .is_ok()
+    );
     let error = OtlpHttpExporterFactory
         .build(&section, &ctx("otlp_http"))
         .err()
@@ -343,4 +368,25 @@ fn build_requires_a_url_for_every_signal_served() {
     let default = OtlpHttpConfig::default();
     assert_eq!(default.encoding, HttpEncoding::Proto);
     assert_eq!(default.compression, HttpCompression::Gzip);
+}
+
+#[tokio::test]
+async fn start_checks_the_ca_file() {
+    test_support::install_crypto();
+    let start = |ca_file: String| async move {
+        let section = format!("endpoint = \"https://localhost:4318\"\ntls.ca_file = {ca_file:?}");
+        let exporter = OtlpHttpExporterFactory
+            .build(&toml(&section), &ctx("otlp_http"))
+            .unwrap();
+        exporter.start().await
+    };
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/shared/testdata/ca.pem");
+    start(ca.display().to_string()).await.unwrap();
+    let error = start("/nonexistent/ca.pem".into()).await.unwrap_err();
+    assert!(error.message.contains("/nonexistent/ca.pem"), "{error}");
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "-----BEGIN CERTIFICATE-----\nnope\n").unwrap();
+    let error = start(garbage.display().to_string()).await.unwrap_err();
+    assert!(error.message.contains("garbage.pem"), "{error}");
 }

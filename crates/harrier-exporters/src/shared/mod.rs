@@ -1,9 +1,10 @@
 //! Pieces shared by several exporters: the `google.rpc.Status` messages, partial-success
-//! reporting, UTC time formatting, and error-chain formatting.
+//! reporting, UTC time formatting, CA bundle reading, and error-chain formatting.
 
 pub(crate) mod partial_success;
 pub(crate) mod rpc_status;
 pub(crate) mod time;
+pub(crate) mod tls;
 
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -54,6 +54,7 @@ pub(crate) struct ProtoDuration {
 }
 
 /// The `type_url` of a packed `RetryInfo`.
+#[cfg(test)]
 pub(crate) const RETRY_INFO_TYPE_URL: &str = "type.googleapis.com/google.rpc.RetryInfo";
 
 impl ProtoDuration {
@@ -65,6 +66,7 @@ impl ProtoDuration {
     }
 
     /// From a `Duration` (saturating).
+    #[cfg(test)]
     pub(crate) fn from_duration(d: Duration) -> ProtoDuration {
         ProtoDuration {
             seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
@@ -131,7 +133,10 @@ mod tests {
         assert_eq!(status.message, "slow down");
         assert_eq!(status.retry_info(), Some(Some(Duration::from_millis(2500))));
         let bytes = status_with_retry(None);
-        assert_eq!(RpcStatus::decode_opt(&bytes).unwrap().retry_info(), Some(None));
+        assert_eq!(
+            RpcStatus::decode_opt(&bytes).unwrap().retry_info(),
+            Some(None)
+        );
         let plain = RpcStatus {
             code: 8,
             message: String::new(),

@@ -9,8 +9,8 @@ use harrier_pdata::Signal;
 use harrier_pdata::otlp::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use harrier_pdata::otlp::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use harrier_pdata::otlp::metrics::v1::{
-    Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
-    ScopeMetrics, Sum, metric, number_data_point,
+    Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics,
+    Sum, metric, number_data_point,
 };
 use harrier_pdata::otlp::resource::v1::Resource;
 use harrier_pdata::otlp::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span, status};

@@ -168,9 +168,12 @@ fn parse_clock(text: &str) -> Option<(u32, u32, u32)> {
 pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
     let tokens: Vec<&str> = text.split_whitespace().collect();
     let (year, month, day, clock) = match tokens.as_slice() {
-        [weekday, day, month, year, clock, "GMT"] if weekday.ends_with(',') => {
-            (year.parse().ok()?, month_number(month)?, day.parse().ok()?, *clock)
-        }
+        [weekday, day, month, year, clock, "GMT"] if weekday.ends_with(',') => (
+            year.parse().ok()?,
+            month_number(month)?,
+            day.parse().ok()?,
+            *clock,
+        ),
         [weekday, date, clock, "GMT"] if weekday.ends_with(',') => {
             let mut parts = date.split('-');
             let day = parts.next()?.parse().ok()?;
@@ -184,9 +187,12 @@ pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
             };
             (year, month, day, *clock)
         }
-        [_weekday, month, day, clock, year] => {
-            (year.parse().ok()?, month_number(month)?, day.parse().ok()?, *clock)
-        }
+        [_weekday, month, day, clock, year] => (
+            year.parse().ok()?,
+            month_number(month)?,
+            day.parse().ok()?,
+            *clock,
+        ),
         _ => return None,
     };
     if !(1..=31).contains(&day) {
