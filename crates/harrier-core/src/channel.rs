@@ -154,14 +154,20 @@ impl<T: Weighted> Sender<T> {
     /// Returns the message back if the receiver is gone.
     pub async fn send(&self, msg: T) -> Result<(), Closed<T>> {
         let items = match &self.shared.items {
-            Some(b) => match Arc::clone(&b.sem).acquire_many_owned(b.cost(msg.items())).await {
+            Some(b) => match Arc::clone(&b.sem)
+                .acquire_many_owned(b.cost(msg.items()))
+                .await
+            {
                 Ok(p) => Some(p),
                 Err(_) => return Err(Closed(msg)),
             },
             None => None,
         };
         let bytes = match &self.shared.bytes {
-            Some(b) => match Arc::clone(&b.sem).acquire_many_owned(b.cost(msg.bytes())).await {
+            Some(b) => match Arc::clone(&b.sem)
+                .acquire_many_owned(b.cost(msg.bytes()))
+                .await
+            {
                 Ok(p) => Some(p),
                 Err(_) => return Err(Closed(msg)),
             },
@@ -311,7 +317,10 @@ mod tests {
     async fn bounded_in_items() {
         let (tx, mut rx) = bounded::<Item>(limits(100, Some(10), None));
         tx.try_send(Item(6, 0)).ok().unwrap();
-        assert!(matches!(tx.try_send(Item(5, 0)), Err(TrySendError::Full(_))));
+        assert!(matches!(
+            tx.try_send(Item(5, 0)),
+            Err(TrySendError::Full(_))
+        ));
         tx.try_send(Item(4, 0)).ok().unwrap();
         assert_eq!(tx.stats().items, 10);
         assert_eq!(tx.stats().messages, 2);
@@ -329,12 +338,18 @@ mod tests {
     async fn bounded_in_bytes_and_messages() {
         let (tx, _rx) = bounded::<Item>(limits(2, None, Some(100)));
         tx.try_send(Item(1, 60)).ok().unwrap();
-        assert!(matches!(tx.try_send(Item(1, 50)), Err(TrySendError::Full(_))));
+        assert!(matches!(
+            tx.try_send(Item(1, 50)),
+            Err(TrySendError::Full(_))
+        ));
         tx.try_send(Item(1, 40)).ok().unwrap();
         let (tx, _rx) = bounded::<Item>(limits(2, None, None));
         tx.try_send(Item(1, 1)).ok().unwrap();
         tx.try_send(Item(1, 1)).ok().unwrap();
-        assert!(matches!(tx.try_send(Item(1, 1)), Err(TrySendError::Full(_))));
+        assert!(matches!(
+            tx.try_send(Item(1, 1)),
+            Err(TrySendError::Full(_))
+        ));
     }
 
     #[tokio::test]
@@ -342,7 +357,10 @@ mod tests {
         let (tx, mut rx) = bounded::<Item>(limits(10, Some(10), None));
         tx.send(Item(50, 0)).await.ok().unwrap();
         assert_eq!(tx.stats().items, 10);
-        assert!(matches!(tx.try_send(Item(1, 0)), Err(TrySendError::Full(_))));
+        assert!(matches!(
+            tx.try_send(Item(1, 0)),
+            Err(TrySendError::Full(_))
+        ));
         assert_eq!(rx.recv().await.map(|i| i.0), Some(50));
         assert_eq!(tx.stats().items, 0);
     }

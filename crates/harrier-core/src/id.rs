@@ -110,6 +110,9 @@ mod tests {
         assert_eq!(ComponentId::parse("/x"), Err(IdError::EmptyType));
         assert_eq!(ComponentId::parse("otlp/"), Err(IdError::EmptyName));
         assert_eq!(ComponentId::parse("ot lp"), Err(IdError::InvalidChar(' ')));
-        assert_eq!(ComponentId::parse("otlp/a b"), Err(IdError::InvalidChar(' ')));
+        assert_eq!(
+            ComponentId::parse("otlp/a b"),
+            Err(IdError::InvalidChar(' '))
+        );
     }
 }

@@ -79,7 +79,10 @@ impl Output {
 
     fn rebuild_counters(&mut self) {
         let id = self.id.to_string();
-        let labels = [("receiver", id.as_str()), ("transport", self.transport.as_str())];
+        let labels = [
+            ("receiver", id.as_str()),
+            ("transport", self.transport.as_str()),
+        ];
         self.counters = self
             .signals
             .iter()

@@ -263,8 +263,12 @@ mod tests {
             &[("receiver", "otlp"), ("transport", "grpc")],
         )
         .inc();
-        t.gauge("otelcol_exporter_queue_size", "Queue.", &[("exporter", "a\"b")])
-            .set(7);
+        t.gauge(
+            "otelcol_exporter_queue_size",
+            "Queue.",
+            &[("exporter", "a\"b")],
+        )
+        .set(7);
         t.gauge_fn("up_fn", "Fn.", &[], || 1.5);
         let text = t.render();
         assert!(text.contains("# TYPE otelcol_receiver_accepted_spans_total counter"));

@@ -24,3 +24,34 @@ fn registers_every_exporter_under_its_names_and_aliases() {
         assert!(!factory.description().is_empty());
     }
 }
+
+/// Every `[exporters...]` example in `docs/components/exporters.md` must validate.
+#[test]
+fn documented_examples_validate() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/components/exporters.md"
+    );
+    let Ok(doc) = std::fs::read_to_string(path) else {
+        // The crate may be built outside its workspace.
+        return;
+    };
+    let mut registry = Registry::new();
+    register_all(&mut registry);
+    let mut checked = 0;
+    for block in doc.split("```toml\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        let document: toml::Table = toml::from_str(block).unwrap();
+        let Some(exporters) = document.get("exporters").and_then(|e| e.as_table()) else {
+            continue;
+        };
+        for (id, section) in exporters {
+            let type_name = id.split('/').next().unwrap();
+            let factory = registry.exporter(type_name).unwrap();
+            let (_, own) = harrier_core::topology::runner::RunnerConfig::split(section).unwrap();
+            assert_eq!(factory.validate(&own), Ok(()), "example {id}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "only {checked} examples found");
+}

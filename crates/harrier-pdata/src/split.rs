@@ -138,11 +138,11 @@ impl Splittable for Metric {
     }
     fn split_front(&mut self, n: usize) -> Self {
         let data = self.data.as_mut().map(|data| match data {
-            metric::Data::Gauge(g) => metric::Data::Gauge(
-                opentelemetry_proto::tonic::metrics::v1::Gauge {
+            metric::Data::Gauge(g) => {
+                metric::Data::Gauge(opentelemetry_proto::tonic::metrics::v1::Gauge {
                     data_points: take_leaves(&mut g.data_points, n),
-                },
-            ),
+                })
+            }
             metric::Data::Sum(s) => {
                 metric::Data::Sum(opentelemetry_proto::tonic::metrics::v1::Sum {
                     data_points: take_leaves(&mut s.data_points, n),

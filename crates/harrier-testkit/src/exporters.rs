@@ -105,7 +105,11 @@ impl ExporterFactory for ProbeFactory {
     fn signals(&self) -> &'static [Signal] {
         &Signal::ALL
     }
-    fn build(&self, _config: &toml::Value, _ctx: &BuildContext) -> Result<Arc<dyn Exporter>, ConfigError> {
+    fn build(
+        &self,
+        _config: &toml::Value,
+        _ctx: &BuildContext,
+    ) -> Result<Arc<dyn Exporter>, ConfigError> {
         Ok(Arc::new(ProbeExporter(Arc::clone(&self.0))))
     }
 }

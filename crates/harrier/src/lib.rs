@@ -53,8 +53,8 @@ pub enum CollectorError {
 /// [`CollectorError::Config`] with every problem found.
 pub fn load_config(text: &str) -> Result<(Config, Vec<String>), CollectorError> {
     let config = Config::from_toml(text).map_err(CollectorError::Config)?;
-    let checked = harrier_core::config::graph::check(&config, &registry())
-        .map_err(CollectorError::Config)?;
+    let checked =
+        harrier_core::config::graph::check(&config, &registry()).map_err(CollectorError::Config)?;
     Ok((config, checked.warnings))
 }
 
@@ -86,8 +86,13 @@ impl Collector {
     ///
     /// # Errors
     /// A config error (every problem listed) or the first component that failed to start.
-    pub async fn start_with(config: &Config, registry: &Registry, telemetry: Telemetry) -> Result<Collector, CollectorError> {
-        let topology = Topology::build(config, registry, &telemetry).map_err(CollectorError::Config)?;
+    pub async fn start_with(
+        config: &Config,
+        registry: &Registry,
+        telemetry: Telemetry,
+    ) -> Result<Collector, CollectorError> {
+        let topology =
+            Topology::build(config, registry, &telemetry).map_err(CollectorError::Config)?;
         for warning in &topology.warnings {
             tracing::warn!("{warning}");
         }

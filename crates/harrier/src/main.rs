@@ -36,7 +36,8 @@ enum Command {
 fn read_config(path: &Option<PathBuf>) -> Result<String, String> {
     match path {
         None => Ok(DEFAULT_CONFIG.to_string()),
-        Some(p) => std::fs::read_to_string(p).map_err(|e| format!("cannot read config file {}: {e}", p.display())),
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| format!("cannot read config file {}: {e}", p.display())),
     }
 }
 
@@ -44,7 +45,9 @@ fn init_logs(level: &str, encoding: &str) {
     let filter = EnvFilter::try_from_env("HARRIER_LOG")
         .or_else(|_| EnvFilter::try_new(level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if encoding == "json" {
         builder.json().init();
     } else {
@@ -82,8 +85,15 @@ fn components() {
         } else {
             format!(" (aliases: {})", info.aliases.join(", "))
         };
-        let signals = if signals.is_empty() { String::new() } else { format!(" [{}]", signals.join(", ")) };
-        println!("  {}{signals}{aliases}: {}", info.type_name, info.description);
+        let signals = if signals.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", signals.join(", "))
+        };
+        println!(
+            "  {}{signals}{aliases}: {}",
+            info.type_name, info.description
+        );
     }
 }
 
@@ -134,7 +144,10 @@ fn run(path: &Option<PathBuf>) -> ExitCode {
     };
     let logs = &config.service.telemetry.logs;
     init_logs(&logs.level, &logs.encoding);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -155,7 +168,10 @@ fn run(path: &Option<PathBuf>) -> ExitCode {
         tracing::info!("shutting down");
         let report = collector.shutdown().await;
         if !report.clean {
-            tracing::warn!(dropped_items = report.dropped_items, "shutdown deadline reached before everything drained");
+            tracing::warn!(
+                dropped_items = report.dropped_items,
+                "shutdown deadline reached before everything drained"
+            );
         }
         ExitCode::SUCCESS
     })

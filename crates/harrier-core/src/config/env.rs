@@ -29,7 +29,12 @@ impl Lookup for ProcessEnv {
 }
 
 /// Substitutes references in every string of `value`, collecting errors with paths.
-pub fn substitute(value: &mut toml::Value, path: &str, env: &dyn Lookup, errors: &mut Vec<ConfigError>) {
+pub fn substitute(
+    value: &mut toml::Value,
+    path: &str,
+    env: &dyn Lookup,
+    errors: &mut Vec<ConfigError>,
+) {
     match value {
         toml::Value::String(s) => {
             if !s.contains("${") {
@@ -116,11 +121,7 @@ pub fn expand(s: &str, env: &dyn Lookup) -> Result<String, String> {
             Some((name, default)) => (name, Some(default)),
             None => (reference, None),
         };
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!("invalid environment variable name {name:?}"));
         }
         match (env.get(name), default) {
@@ -152,17 +153,35 @@ mod tests {
 
     #[test]
     fn expands_references_and_defaults() {
-        assert_eq!(expand("${env:HOST}:${env:PORT}", &env).unwrap(), "10.0.0.1:4317");
+        assert_eq!(
+            expand("${env:HOST}:${env:PORT}", &env).unwrap(),
+            "10.0.0.1:4317"
+        );
         assert_eq!(expand("${env:NOPE:-127.0.0.1}", &env).unwrap(), "127.0.0.1");
         assert_eq!(expand("${env:EMPTY:-x}", &env).unwrap(), "");
-        assert_eq!(expand("cost $5 $${env:HOST}", &env).unwrap(), "cost $5 ${env:HOST}");
+        assert_eq!(
+            expand("cost $5 $${env:HOST}", &env).unwrap(),
+            "cost $5 ${env:HOST}"
+        );
     }
 
     #[test]
     fn reports_bad_references() {
-        assert!(expand("${env:NOPE}", &env).unwrap_err().contains("\"NOPE\" is not set"));
-        assert!(expand("${file:/x}", &env).unwrap_err().contains("unsupported"));
-        assert!(expand("${env:HOST", &env).unwrap_err().contains("unterminated"));
+        assert!(
+            expand("${env:NOPE}", &env)
+                .unwrap_err()
+                .contains("\"NOPE\" is not set")
+        );
+        assert!(
+            expand("${file:/x}", &env)
+                .unwrap_err()
+                .contains("unsupported")
+        );
+        assert!(
+            expand("${env:HOST", &env)
+                .unwrap_err()
+                .contains("unterminated")
+        );
         assert!(expand("${env:A-B}", &env).unwrap_err().contains("invalid"));
     }
 

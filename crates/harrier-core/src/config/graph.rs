@@ -29,13 +29,22 @@ pub fn check(config: &Config, registry: &Registry) -> Result<Checked, Vec<Config
     let mut warnings = Vec::new();
 
     // Every defined component: known type, valid settings.
-    for kind in [Kind::Receiver, Kind::Processor, Kind::Exporter, Kind::Extension] {
+    for kind in [
+        Kind::Receiver,
+        Kind::Processor,
+        Kind::Exporter,
+        Kind::Extension,
+    ] {
         for (id, value) in config.section(kind) {
             let path = format!("{}.{}", kind.section(), id);
             match registry.factory(kind, id.kind()) {
                 None => errors.push(ConfigError::new(
                     path,
-                    format!("unknown {} type {:?} (see `harrier components`)", kind.noun(), id.kind()),
+                    format!(
+                        "unknown {} type {:?} (see `harrier components`)",
+                        kind.noun(),
+                        id.kind()
+                    ),
                 )),
                 Some((_, factory)) => {
                     let own = if kind == Kind::Exporter {
@@ -69,7 +78,13 @@ pub fn check(config: &Config, registry: &Registry) -> Result<Checked, Vec<Config
     for (i, id) in config.service.extensions.iter().enumerate() {
         let path = format!("service.extensions[{i}]");
         if !config.extensions.contains_key(id) {
-            errors.push(ConfigError::new(path, format!("unknown extension {:?}: it is not defined under [extensions]", id.to_string())));
+            errors.push(ConfigError::new(
+                path,
+                format!(
+                    "unknown extension {:?}: it is not defined under [extensions]",
+                    id.to_string()
+                ),
+            ));
         }
         used.insert((Kind::Extension, id.clone()));
     }
@@ -77,10 +92,16 @@ pub fn check(config: &Config, registry: &Registry) -> Result<Checked, Vec<Config
     for (pid, pipeline) in &config.service.pipelines {
         let base = format!("service.pipelines.{pid}");
         if pipeline.receivers.is_empty() {
-            errors.push(ConfigError::new(format!("{base}.receivers"), "a pipeline needs at least one receiver"));
+            errors.push(ConfigError::new(
+                format!("{base}.receivers"),
+                "a pipeline needs at least one receiver",
+            ));
         }
         if pipeline.exporters.is_empty() {
-            errors.push(ConfigError::new(format!("{base}.exporters"), "a pipeline needs at least one exporter"));
+            errors.push(ConfigError::new(
+                format!("{base}.exporters"),
+                "a pipeline needs at least one exporter",
+            ));
         }
         for (kind, list, key) in [
             (Kind::Receiver, &pipeline.receivers, "receivers"),
@@ -92,7 +113,10 @@ pub fn check(config: &Config, registry: &Registry) -> Result<Checked, Vec<Config
                 let path = format!("{base}.{key}[{i}]");
                 used.insert((kind, id.clone()));
                 if !seen.insert(id) {
-                    errors.push(ConfigError::new(path, format!("{} {:?} is listed twice", kind.noun(), id.to_string())));
+                    errors.push(ConfigError::new(
+                        path,
+                        format!("{} {:?} is listed twice", kind.noun(), id.to_string()),
+                    ));
                     continue;
                 }
                 check_reference(config, registry, kind, id, pid, &path, &mut errors);
@@ -100,14 +124,23 @@ pub fn check(config: &Config, registry: &Registry) -> Result<Checked, Vec<Config
         }
     }
 
-    for kind in [Kind::Receiver, Kind::Processor, Kind::Exporter, Kind::Extension] {
+    for kind in [
+        Kind::Receiver,
+        Kind::Processor,
+        Kind::Exporter,
+        Kind::Extension,
+    ] {
         for id in config.section(kind).keys() {
             if !used.contains(&(kind, id.clone())) {
                 warnings.push(format!(
                     "{}.{}: defined but not used {}",
                     kind.section(),
                     id,
-                    if kind == Kind::Extension { "in service.extensions" } else { "in any pipeline" }
+                    if kind == Kind::Extension {
+                        "in service.extensions"
+                    } else {
+                        "in any pipeline"
+                    }
                 ));
             }
         }
@@ -134,7 +167,12 @@ fn check_reference(
     if !config.section(kind).contains_key(id) {
         errors.push(ConfigError::new(
             path,
-            format!("unknown {} {:?}: it is not defined under [{}]", kind.noun(), id.to_string(), kind.section()),
+            format!(
+                "unknown {} {:?}: it is not defined under [{}]",
+                kind.noun(),
+                id.to_string(),
+                kind.section()
+            ),
         ));
         return;
     }
@@ -175,7 +213,9 @@ fn check_addresses(
             Ok(addr) => taken.push(("service.telemetry.metrics.address".into(), addr)),
             Err(e) => errors.push(ConfigError::new(
                 "service.telemetry.metrics.address",
-                format!("invalid address {address:?}: {e} (expected host:port, e.g. 127.0.0.1:8888)"),
+                format!(
+                    "invalid address {address:?}: {e} (expected host:port, e.g. 127.0.0.1:8888)"
+                ),
             )),
         }
     }

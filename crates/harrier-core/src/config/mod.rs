@@ -158,15 +158,24 @@ impl Config {
     ///
     /// # Errors
     /// Every problem found, each with its key path.
-    pub fn from_toml_with_env(text: &str, lookup: &dyn env::Lookup) -> Result<Config, Vec<ConfigError>> {
+    pub fn from_toml_with_env(
+        text: &str,
+        lookup: &dyn env::Lookup,
+    ) -> Result<Config, Vec<ConfigError>> {
         let table: toml::Table = toml::from_str(text).map_err(|e| {
-            vec![ConfigError::new("", format!("invalid TOML: {}", e.to_string().trim_end()))]
+            vec![ConfigError::new(
+                "",
+                format!("invalid TOML: {}", e.to_string().trim_end()),
+            )]
         })?;
         let mut root = toml::Value::Table(table);
         let mut errors = Vec::new();
         env::substitute(&mut root, "", lookup, &mut errors);
         let toml::Value::Table(mut table) = root else {
-            return Err(vec![ConfigError::new("", "the config must be a TOML table")]);
+            return Err(vec![ConfigError::new(
+                "",
+                "the config must be a TOML table",
+            )]);
         };
         let mut take = |kind: Kind, errors: &mut Vec<ConfigError>| {
             components(table.remove(kind.section()), kind.section(), errors)
@@ -213,7 +222,10 @@ fn components(
         let id = match ComponentId::parse(&key) {
             Ok(id) => id,
             Err(e) => {
-                errors.push(ConfigError::new(key_path, format!("invalid component id: {e}")));
+                errors.push(ConfigError::new(
+                    key_path,
+                    format!("invalid component id: {e}"),
+                ));
                 continue;
             }
         };
@@ -261,7 +273,10 @@ struct RawPipeline {
 
 fn service(value: Option<toml::Value>, errors: &mut Vec<ConfigError>) -> Option<ServiceConfig> {
     let Some(value) = value else {
-        errors.push(ConfigError::new("service", "missing: the config needs a [service] section with pipelines"));
+        errors.push(ConfigError::new(
+            "service",
+            "missing: the config needs a [service] section with pipelines",
+        ));
         return None;
     };
     let raw: RawService = match parse_config::<RawService>(&value) {
@@ -277,7 +292,10 @@ fn service(value: Option<toml::Value>, errors: &mut Vec<ConfigError>) -> Option<
             .filter_map(|(i, s)| match ComponentId::parse(s) {
                 Ok(id) => Some(id),
                 Err(e) => {
-                    errors.push(ConfigError::new(format!("{path}[{i}]"), format!("invalid component id {s:?}: {e}")));
+                    errors.push(ConfigError::new(
+                        format!("{path}[{i}]"),
+                        format!("invalid component id {s:?}: {e}"),
+                    ));
                     None
                 }
             })
@@ -299,7 +317,10 @@ fn service(value: Option<toml::Value>, errors: &mut Vec<ConfigError>) -> Option<
             continue;
         };
         if name.as_deref() == Some("") {
-            errors.push(ConfigError::new(path, "the pipeline name after '/' must not be empty"));
+            errors.push(ConfigError::new(
+                path,
+                "the pipeline name after '/' must not be empty",
+            ));
             continue;
         }
         let pipeline = PipelineConfig {

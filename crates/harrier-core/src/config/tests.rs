@@ -1,10 +1,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use crate::component::{BuildContext, Exporter, ExporterFactory, Factory, Processor, ProcessorFactory, Receiver, ReceiverFactory, Registry};
-use crate::error::{ComponentError, ExportError};
-use crate::envelope::Envelope;
 use crate::component::ReceiverContext;
+use crate::component::{
+    BuildContext, Exporter, ExporterFactory, Factory, Processor, ProcessorFactory, Receiver,
+    ReceiverFactory, Registry,
+};
+use crate::envelope::Envelope;
+use crate::error::{ComponentError, ExportError};
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use harrier_pdata::Batch;
@@ -28,13 +31,19 @@ impl Factory for Fake {
         self.0
     }
     fn aliases(&self) -> &'static [&'static str] {
-        if self.0 == "otlp_http" { &["otlphttp"] } else { &[] }
+        if self.0 == "otlp_http" {
+            &["otlphttp"]
+        } else {
+            &[]
+        }
     }
     fn description(&self) -> &'static str {
         "fake"
     }
     fn validate(&self, config: &toml::Value) -> Result<(), Vec<ConfigError>> {
-        parse_config::<FakeConfig>(config).map(|_| ()).map_err(|e| vec![e])
+        parse_config::<FakeConfig>(config)
+            .map(|_| ())
+            .map_err(|e| vec![e])
     }
     fn listen_addresses(&self, config: &toml::Value) -> Vec<(String, SocketAddr)> {
         parse_config::<FakeConfig>(config)
@@ -49,7 +58,10 @@ impl Factory for Fake {
 struct Nothing;
 #[async_trait]
 impl Receiver for Nothing {
-    async fn start(self: Box<Self>, _ctx: ReceiverContext) -> Result<BoxFuture<'static, ()>, ComponentError> {
+    async fn start(
+        self: Box<Self>,
+        _ctx: ReceiverContext,
+    ) -> Result<BoxFuture<'static, ()>, ComponentError> {
         Ok(Box::pin(async {}))
     }
 }
@@ -146,8 +158,14 @@ fn loads_a_full_config() {
     assert_eq!(config.receivers.len(), 1);
     let endpoint = config.receivers[&ComponentId::parse("otlp").unwrap()]["endpoint"].as_str();
     assert_eq!(endpoint, Some("127.0.0.1:5317"));
-    let logs = PipelineId { signal: Signal::Logs, name: Some("security".into()) };
-    assert_eq!(config.service.pipelines[&logs].exporters[1].to_string(), "otlp/gateway");
+    let logs = PipelineId {
+        signal: Signal::Logs,
+        name: Some("security".into()),
+    };
+    assert_eq!(
+        config.service.pipelines[&logs].exporters[1].to_string(),
+        "otlp/gateway"
+    );
     assert_eq!(config.service.shutdown_timeout, Duration::from_secs(30));
     assert_eq!(config.service.telemetry.metrics.address, "127.0.0.1:8888");
     let checked = graph::check(&config, &registry()).unwrap();
@@ -156,11 +174,16 @@ fn loads_a_full_config() {
 
 #[test]
 fn reports_unknown_references_with_key_paths() {
-    let text = GOOD.replace(r#"exporters = ["otlphttp", "otlp/gateway"]"#, r#"exporters = ["otlphttp", "otlp/missing"]"#);
+    let text = GOOD.replace(
+        r#"exporters = ["otlphttp", "otlp/gateway"]"#,
+        r#"exporters = ["otlphttp", "otlp/missing"]"#,
+    );
     let errs = errors_of(&text);
     assert_eq!(
         errs,
-        vec![r#"service.pipelines.logs/security.exporters[1]: unknown exporter "otlp/missing": it is not defined under [exporters]"#]
+        vec![
+            r#"service.pipelines.logs/security.exporters[1]: unknown exporter "otlp/missing": it is not defined under [exporters]"#
+        ]
     );
 }
 
@@ -181,9 +204,15 @@ fn reports_every_error_at_once() {
         "#,
     );
     let joined = errs.join("\n");
-    assert!(joined.contains(r#"receivers.ot lp: invalid component id"#), "{joined}");
+    assert!(
+        joined.contains(r#"receivers.ot lp: invalid component id"#),
+        "{joined}"
+    );
     assert!(joined.contains("bogus: unknown top-level key"), "{joined}");
-    assert!(joined.contains("service.pipelines.spans: unknown signal \"spans\""), "{joined}");
+    assert!(
+        joined.contains("service.pipelines.spans: unknown signal \"spans\""),
+        "{joined}"
+    );
     assert_eq!(errs.len(), 3, "{joined}");
 }
 
@@ -213,7 +242,10 @@ fn graph_errors() {
         "service.pipelines.logs.receivers: a pipeline needs at least one receiver",
         "service.pipelines.logs.exporters: a pipeline needs at least one exporter",
     ] {
-        assert!(joined.contains(expected), "missing {expected:?} in:\n{joined}");
+        assert!(
+            joined.contains(expected),
+            "missing {expected:?} in:\n{joined}"
+        );
     }
 }
 
@@ -231,7 +263,11 @@ fn unknown_keys_and_bad_values_name_their_path() {
         "#,
     );
     assert_eq!(errs.len(), 1);
-    assert!(errs[0].starts_with("receivers.otlp.sise: unknown field `sise`"), "{}", errs[0]);
+    assert!(
+        errs[0].starts_with("receivers.otlp.sise: unknown field `sise`"),
+        "{}",
+        errs[0]
+    );
     let errs = errors_of(
         r#"
         [receivers.otlp]
@@ -244,12 +280,19 @@ fn unknown_keys_and_bad_values_name_their_path() {
         exporters = ["otlp"]
         "#,
     );
-    assert!(errs.iter().any(|e| e.starts_with("service.shutdown_timeout: invalid duration \"soon\"")), "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with("service.shutdown_timeout: invalid duration \"soon\"")),
+        "{errs:?}"
+    );
 }
 
 #[test]
 fn unused_components_are_warnings() {
-    let config = load(&format!("{GOOD}\n[receivers.prom]\n[processors.\"batch/2\"]\n")).unwrap();
+    let config = load(&format!(
+        "{GOOD}\n[receivers.prom]\n[processors.\"batch/2\"]\n"
+    ))
+    .unwrap();
     let checked = graph::check(&config, &registry()).unwrap();
     assert_eq!(
         checked.warnings,
@@ -274,23 +317,35 @@ fn duplicate_ports_are_errors() {
     );
     assert_eq!(
         errs,
-        vec!["receivers.otlp.endpoint: address 0.0.0.0:8888 is already used by service.telemetry.metrics.address"]
+        vec![
+            "receivers.otlp.endpoint: address 0.0.0.0:8888 is already used by service.telemetry.metrics.address"
+        ]
     );
 }
 
 #[test]
 fn env_errors_and_toml_syntax() {
     let errs = errors_of("[receivers.otlp]\nendpoint = \"${env:NOT_SET}\"\n");
-    assert!(errs[0].starts_with("receivers.otlp.endpoint: environment variable \"NOT_SET\" is not set"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("receivers.otlp.endpoint: environment variable \"NOT_SET\" is not set"),
+        "{errs:?}"
+    );
     let errs = errors_of("[receivers.otlp\n");
     assert!(errs[0].starts_with("invalid TOML"), "{errs:?}");
     let errs = errors_of("[receivers]\notlp = 5\n[service.pipelines.traces]\n");
-    assert!(errs.iter().any(|e| e == "receivers.otlp: expected a table of settings, found integer"), "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e == "receivers.otlp: expected a table of settings, found integer"),
+        "{errs:?}"
+    );
 }
 
 #[test]
 fn aliases_resolve() {
     let r = registry();
-    assert_eq!(r.exporter("otlphttp").map(|f| f.type_name()), Some("otlp_http"));
+    assert_eq!(
+        r.exporter("otlphttp").map(|f| f.type_name()),
+        Some("otlp_http")
+    );
     assert!(r.exporter("zipkin").is_none());
 }

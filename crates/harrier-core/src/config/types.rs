@@ -29,9 +29,9 @@ impl ByteSize {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let num: f64 = num
-            .parse()
-            .map_err(|_| format!("invalid size {text:?}: expected e.g. \"64MiB\" or a number of bytes"))?;
+        let num: f64 = num.parse().map_err(|_| {
+            format!("invalid size {text:?}: expected e.g. \"64MiB\" or a number of bytes")
+        })?;
         let mult: u64 = match unit.trim() {
             "" | "B" => 1,
             "KB" | "kB" => 1_000,

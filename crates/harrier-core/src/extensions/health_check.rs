@@ -37,7 +37,10 @@ impl Default for HealthCheckConfig {
 impl HealthCheckConfig {
     fn validate(&self) -> Result<SocketAddr, ConfigError> {
         self.endpoint.parse().map_err(|e| {
-            ConfigError::new("endpoint", format!("invalid address {:?}: {e}", self.endpoint))
+            ConfigError::new(
+                "endpoint",
+                format!("invalid address {:?}: {e}", self.endpoint),
+            )
         })
     }
 }
@@ -66,7 +69,11 @@ impl Factory for HealthCheckFactory {
 }
 
 impl ExtensionFactory for HealthCheckFactory {
-    fn build(&self, config: &toml::Value, _ctx: &BuildContext) -> Result<Box<dyn Extension>, ConfigError> {
+    fn build(
+        &self,
+        config: &toml::Value,
+        _ctx: &BuildContext,
+    ) -> Result<Box<dyn Extension>, ConfigError> {
         let config: HealthCheckConfig = parse_config(config)?;
         Ok(Box::new(HealthCheck { config }))
     }
@@ -78,7 +85,10 @@ struct HealthCheck {
 
 #[async_trait]
 impl Extension for HealthCheck {
-    async fn start(self: Box<Self>, ctx: ExtensionContext) -> Result<BoxFuture<'static, ()>, ComponentError> {
+    async fn start(
+        self: Box<Self>,
+        ctx: ExtensionContext,
+    ) -> Result<BoxFuture<'static, ()>, ComponentError> {
         let listener = http_server::bind(&self.config.endpoint).await?;
         let path = self.config.path.clone();
         let health = ctx.health.clone();

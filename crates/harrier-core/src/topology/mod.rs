@@ -21,7 +21,9 @@ mod pipeline;
 pub mod runner;
 
 use crate::channel::{self, Limits};
-use crate::component::{BuildContext, Exporter, Extension, ExtensionContext, Kind, Receiver, ReceiverContext, Registry};
+use crate::component::{
+    BuildContext, Exporter, Extension, ExtensionContext, Kind, Receiver, ReceiverContext, Registry,
+};
 use crate::config::{Config, graph};
 use crate::envelope::Envelope;
 use crate::error::{ComponentError, ConfigError};
@@ -35,8 +37,8 @@ use harrier_pdata::Signal;
 use pipeline::{Pipeline, ProcessorCounters};
 use runner::{ExporterCounters, RunnerConfig, RunningExporter};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, SystemTime};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -150,7 +152,11 @@ impl Topology {
     ///
     /// # Errors
     /// Every config problem found, each naming its key path.
-    pub fn build(config: &Config, registry: &Registry, telemetry: &Telemetry) -> Result<Topology, Vec<ConfigError>> {
+    pub fn build(
+        config: &Config,
+        registry: &Registry,
+        telemetry: &Telemetry,
+    ) -> Result<Topology, Vec<ConfigError>> {
         let checked = graph::check(config, registry)?;
         let mut errors = Vec::new();
         let pipelines_of = |kind: Kind, id: &ComponentId| -> Vec<Signal> {
@@ -184,7 +190,9 @@ impl Topology {
                 continue;
             }
             let path = format!("exporters.{id}");
-            let Some(factory) = registry.exporter(id.kind()) else { continue };
+            let Some(factory) = registry.exporter(id.kind()) else {
+                continue;
+            };
             let (runner_config, rest) = match RunnerConfig::split(section) {
                 Ok(x) => x,
                 Err(errs) => {
@@ -219,15 +227,20 @@ impl Topology {
 
         // Pipelines: processors are built once per pipeline.
         let mut pipelines = Vec::new();
-        let mut receiver_inputs: BTreeMap<ComponentId, Vec<(Signal, PipelineInput)>> = BTreeMap::new();
+        let mut receiver_inputs: BTreeMap<ComponentId, Vec<(Signal, PipelineInput)>> =
+            BTreeMap::new();
         for (pid, p) in &config.service.pipelines {
             let name = pid.to_string();
             let (tx, rx) = channel::bounded::<Envelope>(PIPELINE_CHANNEL_LIMITS);
             let mut processors = Vec::new();
             let mut gates = Vec::new();
             for id in &p.processors {
-                let Some(factory) = registry.processor(id.kind()) else { continue };
-                let Some(section) = config.processors.get(id) else { continue };
+                let Some(factory) = registry.processor(id.kind()) else {
+                    continue;
+                };
+                let Some(section) = config.processors.get(id) else {
+                    continue;
+                };
                 match factory.build(section, &ctx(id, Kind::Processor, Some(name.clone()))) {
                     Ok(processor) => {
                         if let Some(gate) = processor.admission_gate() {
@@ -236,8 +249,16 @@ impl Topology {
                         let idstr = id.to_string();
                         let labels = [("processor", idstr.as_str()), ("pipeline", name.as_str())];
                         let counters = ProcessorCounters {
-                            incoming: telemetry.counter("otelcol_processor_incoming_items", "Items passed to the processor.", &labels),
-                            outgoing: telemetry.counter("otelcol_processor_outgoing_items", "Items emitted by the processor.", &labels),
+                            incoming: telemetry.counter(
+                                "otelcol_processor_incoming_items",
+                                "Items passed to the processor.",
+                                &labels,
+                            ),
+                            outgoing: telemetry.counter(
+                                "otelcol_processor_outgoing_items",
+                                "Items emitted by the processor.",
+                                &labels,
+                            ),
                         };
                         processors.push((processor, counters));
                     }
@@ -284,8 +305,12 @@ impl Topology {
 
         let mut receivers = Vec::new();
         for (id, inputs) in receiver_inputs {
-            let Some(factory) = registry.receiver(id.kind()) else { continue };
-            let Some(section) = config.receivers.get(&id) else { continue };
+            let Some(factory) = registry.receiver(id.kind()) else {
+                continue;
+            };
+            let Some(section) = config.receivers.get(&id) else {
+                continue;
+            };
             let mut by_signal: Vec<(Signal, Vec<PipelineInput>)> = Vec::new();
             for (signal, input) in inputs {
                 match by_signal.iter_mut().find(|(s, _)| *s == signal) {
@@ -304,7 +329,9 @@ impl Topology {
 
         let mut extensions = Vec::new();
         for id in &config.service.extensions {
-            let (Some(factory), Some(section)) = (registry.extension(id.kind()), config.extensions.get(id)) else {
+            let (Some(factory), Some(section)) =
+                (registry.extension(id.kind()), config.extensions.get(id))
+            else {
                 continue;
             };
             match factory.build(section, &ctx(id, Kind::Extension, None)) {
@@ -359,16 +386,25 @@ impl Topology {
 }
 
 fn register_process_metrics(telemetry: &Telemetry) {
-    telemetry.gauge_fn("otelcol_process_memory_rss", "Total physical memory (resident set size) in bytes.", &[], || {
-        crate::process::rss_bytes().unwrap_or(0) as f64
-    });
-    telemetry.gauge_fn("otelcol_process_cpu_seconds", "Total CPU user and system time in seconds.", &[], || {
-        crate::process::cpu_seconds().unwrap_or(0.0)
-    });
+    telemetry.gauge_fn(
+        "otelcol_process_memory_rss",
+        "Total physical memory (resident set size) in bytes.",
+        &[],
+        || crate::process::rss_bytes().unwrap_or(0) as f64,
+    );
+    telemetry.gauge_fn(
+        "otelcol_process_cpu_seconds",
+        "Total CPU user and system time in seconds.",
+        &[],
+        || crate::process::cpu_seconds().unwrap_or(0.0),
+    );
     let start = Instant::now();
-    telemetry.gauge_fn("otelcol_process_uptime", "Uptime of the process in seconds.", &[], move || {
-        start.elapsed().as_secs_f64()
-    });
+    telemetry.gauge_fn(
+        "otelcol_process_uptime",
+        "Uptime of the process in seconds.",
+        &[],
+        move || start.elapsed().as_secs_f64(),
+    );
 }
 
 /// What a shutdown did.
@@ -398,22 +434,34 @@ pub struct RunningTopology {
 impl RunningTopology {
     async fn start_inner(&mut self, topology: Topology) -> Result<(), StartError> {
         if !topology.metrics_address.is_empty() {
-            let listener = http_server::bind(&topology.metrics_address).await.map_err(|error| StartError {
-                component: "service.telemetry.metrics.address".into(),
-                error,
-            })?;
+            let listener = http_server::bind(&topology.metrics_address)
+                .await
+                .map_err(|error| StartError {
+                    component: "service.telemetry.metrics.address".into(),
+                    error,
+                })?;
             self.metrics_addr = listener.local_addr().ok();
             let telemetry = self.telemetry.clone();
             let handler: http_server::Handler = Arc::new(move |req| {
                 let resp = if req.uri().path() == "/metrics" {
-                    http_server::response(200, "text/plain; version=0.0.4; charset=utf-8", telemetry.render())
+                    http_server::response(
+                        200,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                        telemetry.render(),
+                    )
                 } else {
                     http_server::response(404, "text/plain", "not found: try /metrics\n")
                 };
                 async move { resp }.boxed()
             });
             let stop = self.services_stop.clone();
-            self.services.push(tokio::spawn(http_server::serve(listener, handler, stop, 64, Duration::from_secs(1))));
+            self.services.push(tokio::spawn(http_server::serve(
+                listener,
+                handler,
+                stop,
+                64,
+                Duration::from_secs(1),
+            )));
         }
         for (id, ext) in topology.extensions {
             let ctx = ExtensionContext {
@@ -517,7 +565,10 @@ impl RunningTopology {
             let _ = join_until(handle, Instant::now() + Duration::from_secs(2)).await;
         }
         tracing::info!(clean, dropped_items, "collector stopped");
-        ShutdownReport { clean, dropped_items }
+        ShutdownReport {
+            clean,
+            dropped_items,
+        }
     }
 }
 

@@ -182,23 +182,41 @@ impl RunnerConfig {
         let mut errors = Vec::new();
         let q = &config.sending_queue;
         if q.queue_size == 0 {
-            errors.push(ConfigError::new("sending_queue.queue_size", "must be at least 1"));
+            errors.push(ConfigError::new(
+                "sending_queue.queue_size",
+                "must be at least 1",
+            ));
         }
         if q.num_consumers == 0 {
-            errors.push(ConfigError::new("sending_queue.num_consumers", "must be at least 1"));
+            errors.push(ConfigError::new(
+                "sending_queue.num_consumers",
+                "must be at least 1",
+            ));
         }
         let r = &config.retry_on_failure;
         if r.enabled && r.initial_interval.is_zero() {
-            errors.push(ConfigError::new("retry_on_failure.initial_interval", "must be greater than 0"));
+            errors.push(ConfigError::new(
+                "retry_on_failure.initial_interval",
+                "must be greater than 0",
+            ));
         }
         if r.max_interval < r.initial_interval {
-            errors.push(ConfigError::new("retry_on_failure.max_interval", "must not be less than initial_interval"));
+            errors.push(ConfigError::new(
+                "retry_on_failure.max_interval",
+                "must not be less than initial_interval",
+            ));
         }
         if !(r.multiplier >= 1.0 && r.multiplier.is_finite()) {
-            errors.push(ConfigError::new("retry_on_failure.multiplier", "must be a number >= 1"));
+            errors.push(ConfigError::new(
+                "retry_on_failure.multiplier",
+                "must be a number >= 1",
+            ));
         }
         if !(0.0..=1.0).contains(&r.randomization_factor) {
-            errors.push(ConfigError::new("retry_on_failure.randomization_factor", "must be between 0 and 1"));
+            errors.push(ConfigError::new(
+                "retry_on_failure.randomization_factor",
+                "must be between 0 and 1",
+            ));
         }
         if config.timeout.is_zero() {
             errors.push(ConfigError::new("timeout", "must be greater than 0"));
@@ -273,14 +291,25 @@ impl ExporterCounters {
         let make = |what: &str, help: &str| {
             Signal::ALL.map(|s| {
                 let noun = s.item_noun();
-                telemetry.counter(&format!("otelcol_exporter_{what}_{noun}"), &format!("{help} {noun}."), &labels)
+                telemetry.counter(
+                    &format!("otelcol_exporter_{what}_{noun}"),
+                    &format!("{help} {noun}."),
+                    &labels,
+                )
             })
         };
         ExporterCounters {
             sent: make("sent", "Successfully sent"),
-            failed: make("send_failed", "Failed to send (permanent error, retries exhausted, or dropped at shutdown)"),
+            failed: make(
+                "send_failed",
+                "Failed to send (permanent error, retries exhausted, or dropped at shutdown)",
+            ),
             enqueue_failed: make("enqueue_failed", "Refused by a full sending queue"),
-            retries: telemetry.counter("harrier_exporter_retries", "Export attempts retried after a retryable error.", &labels),
+            retries: telemetry.counter(
+                "harrier_exporter_retries",
+                "Export attempts retried after a retryable error.",
+                &labels,
+            ),
         }
     }
 
@@ -309,17 +338,30 @@ pub(crate) fn queue(
     let labels = [("exporter", idstr.as_str())];
     let sizer = config.sending_queue.sizer;
     let weak = tx.stats_handle();
-    telemetry.gauge_fn("otelcol_exporter_queue_size", "Current size of the sending queue (in units of its sizer).", &labels, move || {
-        let s = weak.stats();
-        match sizer {
-            Sizer::Requests => s.messages as f64,
-            Sizer::Items => s.items as f64,
-            Sizer::Bytes => s.bytes as f64,
-        }
-    });
-    let capacity = if config.sending_queue.enabled { config.sending_queue.queue_size } else { 1 };
+    telemetry.gauge_fn(
+        "otelcol_exporter_queue_size",
+        "Current size of the sending queue (in units of its sizer).",
+        &labels,
+        move || {
+            let s = weak.stats();
+            match sizer {
+                Sizer::Requests => s.messages as f64,
+                Sizer::Items => s.items as f64,
+                Sizer::Bytes => s.bytes as f64,
+            }
+        },
+    );
+    let capacity = if config.sending_queue.enabled {
+        config.sending_queue.queue_size
+    } else {
+        1
+    };
     telemetry
-        .gauge("otelcol_exporter_queue_capacity", "Fixed capacity of the sending queue.", &labels)
+        .gauge(
+            "otelcol_exporter_queue_capacity",
+            "Fixed capacity of the sending queue.",
+            &labels,
+        )
         .set(capacity as i64);
     (tx, rx)
 }
@@ -363,7 +405,8 @@ pub(crate) fn start(
 
 /// The wait before retry number `attempt` (0-based): exponential, capped, jittered.
 pub fn backoff(config: &RetryConfig, attempt: u32, jitter_unit: f64) -> Duration {
-    let base = config.initial_interval.as_secs_f64() * config.multiplier.powi(attempt.min(64) as i32);
+    let base =
+        config.initial_interval.as_secs_f64() * config.multiplier.powi(attempt.min(64) as i32);
     let capped = base.min(config.max_interval.as_secs_f64());
     let f = config.randomization_factor;
     // jitter_unit in [0, 1) maps to [1 - f, 1 + f).
@@ -384,10 +427,14 @@ async fn deliver(
     let first = Instant::now();
     let mut attempt: u32 = 0;
     loop {
-        let result = match tokio::time::timeout(config.timeout, exporter.export(&item.batch)).await {
+        let result = match tokio::time::timeout(config.timeout, exporter.export(&item.batch)).await
+        {
             Ok(r) => r,
             Err(_) => Err(crate::error::ExportError::retryable(
-                format!("export timed out after {}", humantime::format_duration(config.timeout)),
+                format!(
+                    "export timed out after {}",
+                    humantime::format_duration(config.timeout)
+                ),
                 None,
             )),
         };
@@ -426,7 +473,11 @@ async fn deliver(
                 }
             }
             _ => {
-                let why = if error.is_retryable() { "retries exhausted or disabled" } else { "permanent error" };
+                let why = if error.is_retryable() {
+                    "retries exhausted or disabled"
+                } else {
+                    "permanent error"
+                };
                 tracing::error!(exporter = %id, %signal, items = item.items, error = %error, "dropping data: {why}");
                 counters.failed[idx].add(item.items as u64);
                 item.finalizers.update(DeliveryStatus::Errored);

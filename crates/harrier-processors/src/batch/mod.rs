@@ -14,9 +14,9 @@ mod tests;
 pub use config::BatchConfig;
 pub use processor::BatchProcessor;
 
+use harrier_core::Signal;
 use harrier_core::component::{BuildContext, Factory, Processor, ProcessorFactory, parse_config};
 use harrier_core::error::ConfigError;
-use harrier_core::Signal;
 
 /// Factory for `batch`.
 pub struct BatchFactory;
@@ -39,7 +39,11 @@ impl ProcessorFactory for BatchFactory {
     fn signals(&self) -> &'static [Signal] {
         &Signal::ALL
     }
-    fn build(&self, config: &toml::Value, ctx: &BuildContext) -> Result<Box<dyn Processor>, ConfigError> {
+    fn build(
+        &self,
+        config: &toml::Value,
+        ctx: &BuildContext,
+    ) -> Result<Box<dyn Processor>, ConfigError> {
         let config: BatchConfig = parse_config(config)?;
         Ok(Box::new(BatchProcessor::new(config, ctx)))
     }

@@ -80,7 +80,10 @@ fn splits_above_max_size() {
     let mut out = Vec::new();
     p.process(Envelope::new(logs(13, 0)), &mut out);
     // 13 >= 4: send 5, 8 left >= 4: send 5, 3 left wait for the timeout.
-    assert_eq!(times(&out), vec![(0..5).collect::<Vec<u64>>(), (5..10).collect()]);
+    assert_eq!(
+        times(&out),
+        vec![(0..5).collect::<Vec<u64>>(), (5..10).collect()]
+    );
     let mut rest = Vec::new();
     p.on_deadline(Instant::now(), &mut rest);
     assert_eq!(times(&rest), vec![vec![10, 11, 12]]);
@@ -133,8 +136,14 @@ async fn acknowledges_only_after_every_piece_is_handed_on() {
     }
     // Finalizers are per request, not per item: both requests share the held remainder,
     // so neither is acknowledged yet.
-    assert!(receipt_a.try_recv().is_err(), "a's merged batch still has items held");
-    assert!(receipt_b.try_recv().is_err(), "b still has items held by the batch processor");
+    assert!(
+        receipt_a.try_recv().is_err(),
+        "a's merged batch still has items held"
+    );
+    assert!(
+        receipt_b.try_recv().is_err(),
+        "b still has items held by the batch processor"
+    );
     p.flush(&mut out);
     assert_eq!(times(&out), vec![vec![4, 5]]);
     out.remove(0).finalizers.update(DeliveryStatus::Delivered);

@@ -49,10 +49,16 @@ impl MemoryLimiterConfig {
             errors.push(ConfigError::new("check_interval", "must be greater than 0"));
         }
         if self.limit_percentage > 100 {
-            errors.push(ConfigError::new("limit_percentage", "must be between 1 and 100"));
+            errors.push(ConfigError::new(
+                "limit_percentage",
+                "must be between 1 and 100",
+            ));
         }
         if self.spike_limit_percentage > 100 {
-            errors.push(ConfigError::new("spike_limit_percentage", "must be between 0 and 100"));
+            errors.push(ConfigError::new(
+                "spike_limit_percentage",
+                "must be between 0 and 100",
+            ));
         }
         let hard = if self.limit_mib > 0 {
             self.limit_mib * MIB
@@ -60,12 +66,18 @@ impl MemoryLimiterConfig {
             match total_memory {
                 Some(total) => total / 100 * self.limit_percentage,
                 None => {
-                    errors.push(ConfigError::new("limit_percentage", "total memory is unknown on this system: use limit_mib"));
+                    errors.push(ConfigError::new(
+                        "limit_percentage",
+                        "total memory is unknown on this system: use limit_mib",
+                    ));
                     0
                 }
             }
         } else {
-            errors.push(ConfigError::new("limit_mib", "set limit_mib or limit_percentage (a limit above 0 is required)"));
+            errors.push(ConfigError::new(
+                "limit_mib",
+                "set limit_mib or limit_percentage (a limit above 0 is required)",
+            ));
             0
         };
         let spike = if self.spike_limit_mib > 0 {
@@ -76,7 +88,11 @@ impl MemoryLimiterConfig {
             hard / 5
         };
         if hard > 0 && spike >= hard {
-            let key = if self.spike_limit_mib > 0 { "spike_limit_mib" } else { "spike_limit_percentage" };
+            let key = if self.spike_limit_mib > 0 {
+                "spike_limit_mib"
+            } else {
+                "spike_limit_percentage"
+            };
             errors.push(ConfigError::new(key, "must be less than the limit"));
         }
         if errors.is_empty() {

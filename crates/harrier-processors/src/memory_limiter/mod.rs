@@ -14,13 +14,13 @@ mod tests;
 
 pub use config::MemoryLimiterConfig;
 
+use harrier_core::Signal;
 use harrier_core::component::{
     AdmissionGate, BuildContext, Factory, Processor, ProcessorFactory, parse_config,
 };
 use harrier_core::envelope::Envelope;
 use harrier_core::error::ConfigError;
 use harrier_core::telemetry::{Counter, Gauge};
-use harrier_core::Signal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -50,14 +50,24 @@ impl ProcessorFactory for MemoryLimiterFactory {
     fn signals(&self) -> &'static [Signal] {
         &Signal::ALL
     }
-    fn build(&self, config: &toml::Value, ctx: &BuildContext) -> Result<Box<dyn Processor>, ConfigError> {
+    fn build(
+        &self,
+        config: &toml::Value,
+        ctx: &BuildContext,
+    ) -> Result<Box<dyn Processor>, ConfigError> {
         let config: MemoryLimiterConfig = parse_config(config)?;
         let (hard, soft) = config
             .limits(harrier_core::process::total_memory_bytes())
             .map_err(|mut e| e.remove(0))?;
         let source: MemorySource = Arc::new(harrier_core::process::rss_bytes);
         Ok(Box::new(MemoryLimiter {
-            gate: Arc::new(MemoryGate::new(hard, soft, config.check_interval, source, ctx)),
+            gate: Arc::new(MemoryGate::new(
+                hard,
+                soft,
+                config.check_interval,
+                source,
+                ctx,
+            )),
         }))
     }
 }
@@ -115,7 +125,8 @@ impl MemoryGate {
     fn maybe_check(&self) {
         let now = self.epoch.elapsed().as_nanos() as u64;
         let last = self.last_check.load(Ordering::Acquire);
-        let due = last == u64::MAX || now.saturating_sub(last) >= self.check_interval.as_nanos() as u64;
+        let due =
+            last == u64::MAX || now.saturating_sub(last) >= self.check_interval.as_nanos() as u64;
         if !due {
             return;
         }
@@ -137,9 +148,17 @@ impl MemoryGate {
         if now_refusing != was {
             self.refusing.store(now_refusing, Ordering::Release);
             if now_refusing {
-                tracing::warn!(used_mib = used >> 20, soft_limit_mib = self.soft_limit >> 20, hard_limit_mib = self.hard_limit >> 20, "memory above the soft limit: refusing data");
+                tracing::warn!(
+                    used_mib = used >> 20,
+                    soft_limit_mib = self.soft_limit >> 20,
+                    hard_limit_mib = self.hard_limit >> 20,
+                    "memory above the soft limit: refusing data"
+                );
             } else {
-                tracing::info!(used_mib = used >> 20, "memory back below the soft limit: accepting data");
+                tracing::info!(
+                    used_mib = used >> 20,
+                    "memory back below the soft limit: accepting data"
+                );
             }
         }
     }
@@ -151,7 +170,11 @@ impl AdmissionGate for MemoryGate {
         if self.refusing.load(Ordering::Acquire) {
             self.refused_items.add(items as u64);
             let used = self.used.load(Ordering::Acquire);
-            let which = if used >= self.hard_limit { "hard" } else { "soft" };
+            let which = if used >= self.hard_limit {
+                "hard"
+            } else {
+                "soft"
+            };
             return Err(format!(
                 "memory usage {} MiB is above the {which} limit ({} MiB soft, {} MiB hard)",
                 used >> 20,

@@ -22,7 +22,10 @@ fn config(text: &str) -> MemoryLimiterConfig {
 
 #[test]
 fn computes_limits() {
-    assert_eq!(config("limit_mib = 100").limits(None), Ok((100 * MIB, 80 * MIB)));
+    assert_eq!(
+        config("limit_mib = 100").limits(None),
+        Ok((100 * MIB, 80 * MIB))
+    );
     assert_eq!(
         config("limit_mib = 100\nspike_limit_mib = 30").limits(None),
         Ok((100 * MIB, 70 * MIB))
@@ -32,18 +35,27 @@ fn computes_limits() {
         config("limit_percentage = 50\nspike_limit_percentage = 10").limits(Some(total)),
         Ok((500 * MIB, 400 * MIB))
     );
-    assert_eq!(config("limit_percentage = 50").limits(Some(total)), Ok((500 * MIB, 400 * MIB)));
+    assert_eq!(
+        config("limit_percentage = 50").limits(Some(total)),
+        Ok((500 * MIB, 400 * MIB))
+    );
 }
 
 #[test]
 fn rejects_bad_limits() {
     let errs = config("").limits(Some(MIB)).unwrap_err();
     assert_eq!(errs[0].path, "limit_mib");
-    let errs = config("limit_mib = 10\nspike_limit_mib = 10").limits(None).unwrap_err();
+    let errs = config("limit_mib = 10\nspike_limit_mib = 10")
+        .limits(None)
+        .unwrap_err();
     assert_eq!(errs[0].path, "spike_limit_mib");
-    let errs = config("limit_percentage = 150").limits(Some(MIB)).unwrap_err();
+    let errs = config("limit_percentage = 150")
+        .limits(Some(MIB))
+        .unwrap_err();
     assert_eq!(errs[0].path, "limit_percentage");
-    let errs = config("limit_mib = 1\ncheck_interval = \"0s\"").limits(None).unwrap_err();
+    let errs = config("limit_mib = 1\ncheck_interval = \"0s\"")
+        .limits(None)
+        .unwrap_err();
     assert_eq!(errs[0].path, "check_interval");
 }
 
@@ -80,7 +92,13 @@ fn samples_at_most_once_per_interval() {
         counted.fetch_add(1, Ordering::Relaxed);
         Some(0)
     });
-    let gate = MemoryGate::new(100 * MIB, 80 * MIB, Duration::from_secs(3600), source, &ctx());
+    let gate = MemoryGate::new(
+        100 * MIB,
+        80 * MIB,
+        Duration::from_secs(3600),
+        source,
+        &ctx(),
+    );
     for _ in 0..100 {
         assert!(gate.admit(1).is_ok());
     }

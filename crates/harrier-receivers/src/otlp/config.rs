@@ -87,13 +87,19 @@ impl Default for OtlpConfig {
 
 fn addr(endpoint: &str, key: &str) -> Result<SocketAddr, ConfigError> {
     endpoint.parse().map_err(|e| {
-        ConfigError::new(key, format!("invalid address {endpoint:?}: {e} (expected host:port, e.g. 127.0.0.1:4317)"))
+        ConfigError::new(
+            key,
+            format!("invalid address {endpoint:?}: {e} (expected host:port, e.g. 127.0.0.1:4317)"),
+        )
     })
 }
 
 fn url_path(path: &str, key: &str, errors: &mut Vec<ConfigError>) {
     if !path.starts_with('/') {
-        errors.push(ConfigError::new(key, format!("must start with '/', found {path:?}")));
+        errors.push(ConfigError::new(
+            key,
+            format!("must start with '/', found {path:?}"),
+        ));
     }
 }
 
@@ -112,7 +118,10 @@ impl OtlpConfig {
                 errors.push(e);
             }
             if g.max_recv_msg_size_mib == 0 {
-                errors.push(ConfigError::new("grpc.max_recv_msg_size_mib", "must be at least 1"));
+                errors.push(ConfigError::new(
+                    "grpc.max_recv_msg_size_mib",
+                    "must be at least 1",
+                ));
             }
         }
         if let Some(h) = &self.http {
@@ -123,13 +132,23 @@ impl OtlpConfig {
             url_path(&h.metrics_url_path, "http.metrics_url_path", &mut errors);
             url_path(&h.logs_url_path, "http.logs_url_path", &mut errors);
             if h.max_request_body_size.0 == 0 {
-                errors.push(ConfigError::new("http.max_request_body_size", "must be greater than 0"));
+                errors.push(ConfigError::new(
+                    "http.max_request_body_size",
+                    "must be greater than 0",
+                ));
             }
         }
         if self.max_concurrent_requests == 0 {
-            errors.push(ConfigError::new("max_concurrent_requests", "must be at least 1"));
+            errors.push(ConfigError::new(
+                "max_concurrent_requests",
+                "must be at least 1",
+            ));
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// Addresses listened on, for duplicate-port checks.

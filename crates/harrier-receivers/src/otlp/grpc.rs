@@ -1,22 +1,34 @@
 //! The OTLP/gRPC server (tonic, opentelemetry-proto's generated services).
 
 use super::{AcceptError, GrpcConfig, Shared};
-use harrier_core::output::{Output, Refused};
 use harrier_core::Signal;
-use harrier_pdata::otlp::collector::logs::v1::logs_service_server::{LogsService, LogsServiceServer};
-use harrier_pdata::otlp::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse};
-use harrier_pdata::otlp::collector::metrics::v1::metrics_service_server::{MetricsService, MetricsServiceServer};
-use harrier_pdata::otlp::collector::metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse};
-use harrier_pdata::otlp::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
-use harrier_pdata::otlp::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse};
+use harrier_core::output::{Output, Refused};
 use harrier_pdata::Batch;
+use harrier_pdata::otlp::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use harrier_pdata::otlp::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use harrier_pdata::otlp::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use harrier_pdata::otlp::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use harrier_pdata::otlp::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use harrier_pdata::otlp::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use prost::Message;
 use std::convert::Infallible;
 use std::sync::Arc;
-use tonic::server::NamedService;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
+use tonic::server::NamedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
@@ -29,7 +41,9 @@ struct Service {
 fn refused_status(e: AcceptError) -> Status {
     let AcceptError::Refused(r) = e;
     match r {
-        Refused::MemoryLimit(_) | Refused::Backpressure(_) | Refused::Unavailable(_) => Status::unavailable(r.to_string()),
+        Refused::MemoryLimit(_) | Refused::Backpressure(_) | Refused::Unavailable(_) => {
+            Status::unavailable(r.to_string())
+        }
     }
 }
 
@@ -38,16 +52,25 @@ impl Service {
         let signal = batch.signal();
         let Some(_slot) = self.shared.slot().await else {
             self.output.count_refused(signal, batch.item_count());
-            return Err(Status::unavailable("too many concurrent requests; retry later"));
+            return Err(Status::unavailable(
+                "too many concurrent requests; retry later",
+            ));
         };
-        let rejected = self.shared.accept(&self.output, batch, wire_bytes).await.map_err(refused_status)?;
+        let rejected = self
+            .shared
+            .accept(&self.output, batch, wire_bytes)
+            .await
+            .map_err(refused_status)?;
         Ok((rejected.count, rejected.message))
     }
 }
 
 #[tonic::async_trait]
 impl TraceService for Service {
-    async fn export(&self, request: Request<ExportTraceServiceRequest>) -> Result<Response<ExportTraceServiceResponse>, Status> {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         let req = request.into_inner();
         let size = req.encoded_len();
         let (rejected, message) = self.handle(Batch::Traces(req.resource_spans), size).await?;
@@ -62,10 +85,15 @@ impl TraceService for Service {
 
 #[tonic::async_trait]
 impl MetricsService for Service {
-    async fn export(&self, request: Request<ExportMetricsServiceRequest>) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+    async fn export(
+        &self,
+        request: Request<ExportMetricsServiceRequest>,
+    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
         let req = request.into_inner();
         let size = req.encoded_len();
-        let (rejected, message) = self.handle(Batch::Metrics(req.resource_metrics), size).await?;
+        let (rejected, message) = self
+            .handle(Batch::Metrics(req.resource_metrics), size)
+            .await?;
         Ok(Response::new(ExportMetricsServiceResponse {
             partial_success: (rejected > 0).then(|| ExportMetricsPartialSuccess {
                 rejected_data_points: rejected as i64,
@@ -77,7 +105,10 @@ impl MetricsService for Service {
 
 #[tonic::async_trait]
 impl LogsService for Service {
-    async fn export(&self, request: Request<ExportLogsServiceRequest>) -> Result<Response<ExportLogsServiceResponse>, Status> {
+    async fn export(
+        &self,
+        request: Request<ExportLogsServiceRequest>,
+    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
         let req = request.into_inner();
         let size = req.encoded_len();
         let (rejected, message) = self.handle(Batch::Logs(req.resource_logs), size).await?;
@@ -103,14 +134,21 @@ impl<S: NamedService> NamedService for InvalidArgumentOnDecodeError<S> {
 
 impl<S, B> tower_service::Service<http::Request<B>> for InvalidArgumentOnDecodeError<S>
 where
-    S: tower_service::Service<http::Request<B>, Response = http::Response<tonic::body::Body>, Error = Infallible>,
+    S: tower_service::Service<
+            http::Request<B>,
+            Response = http::Response<tonic::body::Body>,
+            Error = Infallible,
+        >,
     S::Future: Send + 'static,
 {
     type Response = http::Response<tonic::body::Body>;
     type Error = Infallible;
     type Future = futures::future::BoxFuture<'static, Result<Self::Response, Infallible>>;
 
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
         self.0.poll_ready(cx)
     }
 
@@ -133,7 +171,13 @@ where
 }
 
 /// Serves until `shutdown` is cancelled; in-flight requests finish first.
-pub(crate) async fn serve(listener: TcpListener, config: GrpcConfig, output: Output, shared: Arc<Shared>, shutdown: CancellationToken) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    config: GrpcConfig,
+    output: Output,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) {
     let limit = config.max_recv_msg_size_mib.saturating_mul(1024 * 1024);
     let service = Service { output, shared };
     let mut router = tonic::transport::Server::builder()
@@ -165,7 +209,10 @@ pub(crate) async fn serve(listener: TcpListener, config: GrpcConfig, output: Out
     }
     drop(service);
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    if let Err(e) = router.serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned()).await {
+    if let Err(e) = router
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
+        .await
+    {
         tracing::error!(error = %e, "otlp gRPC server failed");
     }
 }

@@ -10,10 +10,10 @@
 use super::{AcceptError, HttpConfig, Shared};
 use bytes::Bytes;
 use futures::FutureExt;
+use harrier_core::Signal;
 use harrier_core::http_server::{self, Handler};
 use harrier_core::output::Output;
 use harrier_core::telemetry::Counter;
-use harrier_core::Signal;
 use harrier_pdata::Batch;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use http_body_util::{BodyExt, Full, Limited};
@@ -85,8 +85,10 @@ fn serde_json_escape(s: &str) -> String {
 
 fn retry_later(enc: Encoding, message: &str) -> Response<Full<Bytes>> {
     let mut resp = status(503, enc, CODE_UNAVAILABLE, message);
-    resp.headers_mut()
-        .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    resp.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
     resp
 }
 
@@ -101,7 +103,10 @@ fn decompress(body: Bytes, encoding: &str, max: usize) -> Result<Bytes, (u16, St
             .read_to_end(&mut out)
             .map_err(|e| (400, format!("cannot decompress the {encoding} body: {e}")))?;
         if out.len() > max {
-            return Err((413, format!("decompressed body exceeds the limit of {max} bytes")));
+            return Err((
+                413,
+                format!("decompressed body exceeds the limit of {max} bytes"),
+            ));
         }
         Ok(Bytes::from(out))
     };
@@ -113,7 +118,10 @@ fn decompress(body: Bytes, encoding: &str, max: usize) -> Result<Bytes, (u16, St
             Ok(d) => read_capped(Box::new(d)),
             Err(e) => Err((400, format!("cannot decompress the zstd body: {e}"))),
         },
-        other => Err((400, format!("unsupported Content-Encoding {other:?} (use gzip, deflate, zstd or none)"))),
+        other => Err((
+            400,
+            format!("unsupported Content-Encoding {other:?} (use gzip, deflate, zstd or none)"),
+        )),
     }
 }
 
@@ -172,18 +180,29 @@ async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Response<Full<Bytes>> 
         return http_server::response(404, "text/plain", format!("no OTLP endpoint at {path}\n"));
     };
     if !ctx.output.has_signal(signal) {
-        return http_server::response(404, "text/plain", format!("this collector has no {signal} pipeline for this receiver\n"));
+        return http_server::response(
+            404,
+            "text/plain",
+            format!("this collector has no {signal} pipeline for this receiver\n"),
+        );
     }
     if req.method() != http::Method::POST {
         let mut resp = http_server::response(405, "text/plain", "use POST\n");
-        resp.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static("POST"));
+        resp.headers_mut()
+            .insert(http::header::ALLOW, http::HeaderValue::from_static("POST"));
         return resp;
     }
     let header = |name| {
         req.headers()
             .get(name)
             .and_then(|v: &http::HeaderValue| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .unwrap_or_default()
     };
     let enc = match header(CONTENT_TYPE).as_str() {
@@ -194,7 +213,9 @@ async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Response<Full<Bytes>> 
             return http_server::response(
                 415,
                 "text/plain",
-                format!("unsupported Content-Type {other:?}: use application/x-protobuf or application/json\n"),
+                format!(
+                    "unsupported Content-Type {other:?}: use application/x-protobuf or application/json\n"
+                ),
             );
         }
     };
@@ -208,10 +229,23 @@ async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Response<Full<Bytes>> 
         Ok(b) => b.to_bytes(),
         Err(e) => {
             ctx.malformed.inc();
-            return if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                status(413, enc, CODE_RESOURCE_EXHAUSTED, &format!("request body exceeds the limit of {max} bytes"))
+            return if e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                status(
+                    413,
+                    enc,
+                    CODE_RESOURCE_EXHAUSTED,
+                    &format!("request body exceeds the limit of {max} bytes"),
+                )
             } else {
-                status(400, enc, CODE_INVALID_ARGUMENT, &format!("cannot read the request body: {e}"))
+                status(
+                    400,
+                    enc,
+                    CODE_INVALID_ARGUMENT,
+                    &format!("cannot read the request body: {e}"),
+                )
             };
         }
     };
@@ -219,20 +253,31 @@ async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Response<Full<Bytes>> 
         Ok(b) => b,
         Err((code, message)) => {
             ctx.malformed.inc();
-            let rpc = if code == 413 { CODE_RESOURCE_EXHAUSTED } else { CODE_INVALID_ARGUMENT };
+            let rpc = if code == 413 {
+                CODE_RESOURCE_EXHAUSTED
+            } else {
+                CODE_INVALID_ARGUMENT
+            };
             return status(code, enc, rpc, &message);
         }
     };
     let decoded = match enc {
         Encoding::Proto => Batch::decode_request(signal, &body).map_err(|e| e.to_string()),
-        Encoding::Json => harrier_pdata::json::decode_request(signal, &body).map_err(|e| e.to_string()),
+        Encoding::Json => {
+            harrier_pdata::json::decode_request(signal, &body).map_err(|e| e.to_string())
+        }
     };
     let batch = match decoded {
         Ok(b) => b,
         Err(e) => {
             ctx.malformed.inc();
             tracing::debug!(receiver = %ctx.output.id(), %signal, error = %e, "malformed OTLP/HTTP request");
-            return status(400, enc, CODE_INVALID_ARGUMENT, &format!("malformed {signal} request: {e}"));
+            return status(
+                400,
+                enc,
+                CODE_INVALID_ARGUMENT,
+                &format!("malformed {signal} request: {e}"),
+            );
         }
     };
     match ctx.shared.accept(&ctx.output, batch, body.len()).await {
@@ -242,7 +287,13 @@ async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Response<Full<Bytes>> 
 }
 
 /// Serves until `shutdown` is cancelled.
-pub(crate) async fn serve(listener: TcpListener, config: HttpConfig, output: Output, shared: Arc<Shared>, shutdown: CancellationToken) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    config: HttpConfig,
+    output: Output,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) {
     let id = output.id().to_string();
     let labels = [("receiver", id.as_str()), ("transport", "http")];
     let telemetry = output.telemetry().clone();
@@ -250,8 +301,16 @@ pub(crate) async fn serve(listener: TcpListener, config: HttpConfig, output: Out
         config,
         output,
         shared,
-        malformed: telemetry.counter("harrier_receiver_malformed_requests", "Requests rejected as malformed, oversize or of an unsupported type.", &labels),
-        too_busy: telemetry.counter("harrier_receiver_refused_requests", "Requests refused before reading because every request slot was taken.", &labels),
+        malformed: telemetry.counter(
+            "harrier_receiver_malformed_requests",
+            "Requests rejected as malformed, oversize or of an unsupported type.",
+            &labels,
+        ),
+        too_busy: telemetry.counter(
+            "harrier_receiver_refused_requests",
+            "Requests refused before reading because every request slot was taken.",
+            &labels,
+        ),
     });
     let handler: Handler = Arc::new(move |req| handle(req, Arc::clone(&ctx)).boxed());
     http_server::serve(listener, handler, shutdown, 1024, Duration::from_secs(5)).await;

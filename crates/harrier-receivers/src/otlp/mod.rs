@@ -17,17 +17,17 @@ mod validate;
 
 pub use config::{GrpcConfig, HttpConfig, OtlpConfig};
 
+use async_trait::async_trait;
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use harrier_core::Signal;
 use harrier_core::component::{
     BuildContext, Factory, Receiver, ReceiverContext, ReceiverFactory, parse_config,
 };
 use harrier_core::envelope::{Envelope, Finalizers};
 use harrier_core::error::{ComponentError, ConfigError};
 use harrier_core::output::{Output, Refused};
-use harrier_core::Signal;
 use harrier_pdata::Batch;
-use async_trait::async_trait;
-use futures::future::BoxFuture;
-use futures::FutureExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,7 +45,9 @@ impl Factory for OtlpFactory {
         "OTLP over gRPC and HTTP (protobuf, JSON; gzip, zstd)"
     }
     fn validate(&self, config: &toml::Value) -> Result<(), Vec<ConfigError>> {
-        parse_config::<OtlpConfig>(config).map_err(|e| vec![e])?.validate()
+        parse_config::<OtlpConfig>(config)
+            .map_err(|e| vec![e])?
+            .validate()
     }
     fn listen_addresses(&self, config: &toml::Value) -> Vec<(String, SocketAddr)> {
         parse_config::<OtlpConfig>(config)
@@ -58,7 +60,11 @@ impl ReceiverFactory for OtlpFactory {
     fn signals(&self) -> &'static [Signal] {
         &Signal::ALL
     }
-    fn build(&self, config: &toml::Value, _ctx: &BuildContext) -> Result<Box<dyn Receiver>, ConfigError> {
+    fn build(
+        &self,
+        config: &toml::Value,
+        _ctx: &BuildContext,
+    ) -> Result<Box<dyn Receiver>, ConfigError> {
         let config: OtlpConfig = parse_config(config)?;
         config.validate().map_err(|mut e| e.remove(0))?;
         Ok(Box::new(OtlpReceiver { config }))
@@ -121,7 +127,10 @@ impl Shared {
 
 #[async_trait]
 impl Receiver for OtlpReceiver {
-    async fn start(self: Box<Self>, ctx: ReceiverContext) -> Result<BoxFuture<'static, ()>, ComponentError> {
+    async fn start(
+        self: Box<Self>,
+        ctx: ReceiverContext,
+    ) -> Result<BoxFuture<'static, ()>, ComponentError> {
         let shared = Arc::new(Shared {
             slots: Arc::new(Semaphore::new(self.config.max_concurrent_requests)),
             wait: self.config.backpressure_wait,
@@ -132,14 +141,32 @@ impl Receiver for OtlpReceiver {
                 .await
                 .map_err(|e| ComponentError::new(format!("grpc: {e}")))?;
             tracing::info!(endpoint = %g.endpoint, "otlp gRPC listening");
-            tasks.push(grpc::serve(listener, g.clone(), ctx.output.with_transport("grpc"), Arc::clone(&shared), ctx.shutdown.clone()).boxed());
+            tasks.push(
+                grpc::serve(
+                    listener,
+                    g.clone(),
+                    ctx.output.with_transport("grpc"),
+                    Arc::clone(&shared),
+                    ctx.shutdown.clone(),
+                )
+                .boxed(),
+            );
         }
         if let Some(h) = &self.config.http {
             let listener = harrier_core::http_server::bind(&h.endpoint)
                 .await
                 .map_err(|e| ComponentError::new(format!("http: {e}")))?;
             tracing::info!(endpoint = %h.endpoint, "otlp HTTP listening");
-            tasks.push(http::serve(listener, h.clone(), ctx.output.with_transport("http"), Arc::clone(&shared), ctx.shutdown.clone()).boxed());
+            tasks.push(
+                http::serve(
+                    listener,
+                    h.clone(),
+                    ctx.output.with_transport("http"),
+                    Arc::clone(&shared),
+                    ctx.shutdown.clone(),
+                )
+                .boxed(),
+            );
         }
         drop(ctx.output);
         Ok(async move {

@@ -1,0 +1,157 @@
+//! Helpers for black-box tests: run the real `harrier` binary on loopback ports.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub use harrier_testkit::free_port;
+
+/// A running `harrier` process.
+pub struct Harrier {
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+    pub health_port: u16,
+    pub metrics_port: u16,
+}
+
+/// Writes `config` (with `{dir}`, `{health}` and `{metrics}` placeholders filled in) to
+/// a temp dir and starts the binary on it; waits until the health check says ready.
+pub fn start(config: &str) -> Harrier {
+    let dir = tempfile::tempdir().unwrap();
+    start_in(config, dir)
+}
+
+/// Like [`start`], reusing a directory.
+pub fn start_in(config: &str, dir: tempfile::TempDir) -> Harrier {
+    let health_port = free_port();
+    let metrics_port = free_port();
+    let text = config
+        .replace("{dir}", &dir.path().display().to_string())
+        .replace("{health}", &health_port.to_string())
+        .replace("{metrics}", &metrics_port.to_string());
+    let text = format!(
+        "{text}\n[extensions.health_check]\nendpoint = \"127.0.0.1:{health_port}\"\n"
+    );
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_harrier"))
+        .arg("--config")
+        .arg(&path)
+        .env("HARRIER_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut h = Harrier {
+        child,
+        dir,
+        health_port,
+        metrics_port,
+    };
+    h.wait_ready();
+    h
+}
+
+impl Harrier {
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("harrier exited early with {status}:\n{err}");
+            }
+            if let Ok(body) = http_get(self.health_port, "/")
+                && body.contains("\"ready\"")
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "harrier did not become ready");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The own-metrics text.
+    pub fn metrics(&self) -> String {
+        http_get(self.metrics_port, "/metrics").unwrap_or_default()
+    }
+
+    /// The value of one metric line starting with `prefix` (name plus labels).
+    pub fn metric(&self, prefix: &str) -> f64 {
+        metric_value(&self.metrics(), prefix)
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the status and stderr.
+    pub fn terminate(&mut self) -> (ExitStatus, String) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("harrier did not exit after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        (status, err)
+    }
+}
+
+impl Drop for Harrier {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn metric_value(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// A tiny blocking HTTP GET over loopback (no client dependency needed).
+pub fn http_get(port: u16, path: &str) -> Result<String, std::io::Error> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+/// Polls `cond` every 50 ms for up to `secs` seconds.
+pub fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Items in a file exporter's output so far.
+pub fn file_items(path: &Path, signal: harrier_pdata::Signal) -> usize {
+    harrier_testkit::read_json_lines(path, signal)
+        .map(|b| b.iter().map(harrier_pdata::Batch::item_count).sum())
+        .unwrap_or(0)
+}
