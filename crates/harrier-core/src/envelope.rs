@@ -57,11 +57,11 @@ impl BatchNotifier {
 impl Drop for BatchNotifier {
     fn drop(&mut self) {
         let status = DeliveryStatus::from_u8(self.worst.load(Ordering::Acquire));
-        if let Ok(mut slot) = self.tx.lock() {
-            if let Some(tx) = slot.take() {
-                // The receiver may have stopped waiting; that is fine.
-                let _ = tx.send(status);
-            }
+        if let Ok(mut slot) = self.tx.lock()
+            && let Some(tx) = slot.take()
+        {
+            // The receiver may have stopped waiting; that is fine.
+            let _ = tx.send(status);
         }
     }
 }

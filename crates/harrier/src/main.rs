@@ -45,8 +45,10 @@ fn init_logs(level: &str, encoding: &str) {
     let filter = EnvFilter::try_from_env("HARRIER_LOG")
         .or_else(|_| EnvFilter::try_new(level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if encoding == "json" {
         builder.json().init();

@@ -48,7 +48,11 @@ fn resource() -> Resource {
 }
 
 /// Sends `n` spans named `{prefix}-{i}` and returns (trace id, span id, name) of each.
-fn send_spans<E: opentelemetry_sdk::trace::SpanExporter + 'static>(exporter: E, prefix: &str, n: i64) -> BTreeSet<(String, String, String)> {
+fn send_spans<E: opentelemetry_sdk::trace::SpanExporter + 'static>(
+    exporter: E,
+    prefix: &str,
+    n: i64,
+) -> BTreeSet<(String, String, String)> {
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
         .with_resource(resource())
@@ -61,7 +65,11 @@ fn send_spans<E: opentelemetry_sdk::trace::SpanExporter + 'static>(exporter: E, 
         span.set_attribute(KeyValue::new("transport", prefix.to_string()));
         let ctx = span.span_context().clone();
         span.end();
-        sent.insert((ctx.trace_id().to_string(), ctx.span_id().to_string(), format!("{prefix}-{i}")));
+        sent.insert((
+            ctx.trace_id().to_string(),
+            ctx.span_id().to_string(),
+            format!("{prefix}-{i}"),
+        ));
     }
     provider.force_flush().unwrap();
     provider.shutdown().unwrap();
@@ -86,7 +94,10 @@ fn send_logs<E: opentelemetry_sdk::logs::LogExporter + 'static>(exporter: E, pre
     provider.shutdown().unwrap();
 }
 
-fn send_metrics<E: opentelemetry_sdk::metrics::exporter::PushMetricExporter>(exporter: E, prefix: &str) {
+fn send_metrics<E: opentelemetry_sdk::metrics::exporter::PushMetricExporter>(
+    exporter: E,
+    prefix: &str,
+) {
     let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
         .with_periodic_exporter(exporter)
         .with_resource(resource())
@@ -111,7 +122,9 @@ async fn sdk_signals_arrive_intact_over_grpc_and_http() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let grpc = common::free_port();
     let http = common::free_port();
-    let config = CONFIG.replace("{grpc}", &grpc.to_string()).replace("{http}", &http.to_string());
+    let config = CONFIG
+        .replace("{grpc}", &grpc.to_string())
+        .replace("{http}", &http.to_string());
     let mut harrier = common::start(&config);
     let out = harrier.path("out.jsonl");
 
@@ -124,21 +137,47 @@ async fn sdk_signals_arrive_intact_over_grpc_and_http() {
         .build()
         .unwrap();
     let mut expected = send_spans(exporter, "grpc", 50);
-    let exporter = opentelemetry_otlp::LogExporter::builder().with_tonic().with_endpoint(&grpc_url).build().unwrap();
+    let exporter = opentelemetry_otlp::LogExporter::builder()
+        .with_tonic()
+        .with_endpoint(&grpc_url)
+        .build()
+        .unwrap();
     send_logs(exporter, "grpc", 20);
-    let exporter = opentelemetry_otlp::MetricExporter::builder().with_tonic().with_endpoint(&grpc_url).build().unwrap();
+    let exporter = opentelemetry_otlp::MetricExporter::builder()
+        .with_tonic()
+        .with_endpoint(&grpc_url)
+        .build()
+        .unwrap();
     send_metrics(exporter, "grpc");
 
     // HTTP protobuf and JSON use the SDK's blocking client: off the async threads.
     let http_sent = tokio::task::spawn_blocking(move || {
         let url = |s: &str| format!("http://127.0.0.1:{http}/v1/{s}");
         let mut sent = BTreeSet::new();
-        for (protocol, name) in [(Protocol::HttpBinary, "proto"), (Protocol::HttpJson, "json")] {
-            let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().with_protocol(protocol).with_endpoint(url("traces")).build().unwrap();
+        for (protocol, name) in [
+            (Protocol::HttpBinary, "proto"),
+            (Protocol::HttpJson, "json"),
+        ] {
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(protocol)
+                .with_endpoint(url("traces"))
+                .build()
+                .unwrap();
             sent.extend(send_spans(exporter, name, 30));
-            let exporter = opentelemetry_otlp::LogExporter::builder().with_http().with_protocol(protocol).with_endpoint(url("logs")).build().unwrap();
+            let exporter = opentelemetry_otlp::LogExporter::builder()
+                .with_http()
+                .with_protocol(protocol)
+                .with_endpoint(url("logs"))
+                .build()
+                .unwrap();
             send_logs(exporter, name, 10);
-            let exporter = opentelemetry_otlp::MetricExporter::builder().with_http().with_protocol(protocol).with_endpoint(url("metrics")).build().unwrap();
+            let exporter = opentelemetry_otlp::MetricExporter::builder()
+                .with_http()
+                .with_protocol(protocol)
+                .with_endpoint(url("metrics"))
+                .build()
+                .unwrap();
             send_metrics(exporter, name);
         }
         sent
@@ -158,15 +197,31 @@ async fn sdk_signals_arrive_intact_over_grpc_and_http() {
     assert_eq!(bad.status(), 400);
 
     common::wait_for(20, "110 spans and 40 log records in the file", || {
-        common::file_items(&out, Signal::Traces) >= 110 && common::file_items(&out, Signal::Logs) >= 40
+        common::file_items(&out, Signal::Traces) >= 110
+            && common::file_items(&out, Signal::Logs) >= 40
     });
     common::wait_for(20, "metrics from 3 transports", || {
-        let metrics = harrier_testkit::data::all_metrics(&harrier_testkit::read_json_lines(&out, Signal::Metrics).unwrap());
-        ["grpc", "proto", "json"].iter().all(|p| metrics.iter().any(|m| m.name == format!("{p}.latency")))
+        let metrics = harrier_testkit::data::all_metrics(
+            &harrier_testkit::read_json_lines(&out, Signal::Metrics).unwrap(),
+        );
+        ["grpc", "proto", "json"]
+            .iter()
+            .all(|p| metrics.iter().any(|m| m.name == format!("{p}.latency")))
     });
-    assert_eq!(harrier.metric("otelcol_receiver_accepted_spans_total{receiver=\"otlp\",transport=\"grpc\"}"), 50.0);
-    assert_eq!(harrier.metric("otelcol_receiver_accepted_spans_total{receiver=\"otlp\",transport=\"http\"}"), 60.0);
-    assert_eq!(harrier.metric("otelcol_exporter_sent_spans_total{exporter=\"file\"}"), 110.0);
+    assert_eq!(
+        harrier
+            .metric("otelcol_receiver_accepted_spans_total{receiver=\"otlp\",transport=\"grpc\"}"),
+        50.0
+    );
+    assert_eq!(
+        harrier
+            .metric("otelcol_receiver_accepted_spans_total{receiver=\"otlp\",transport=\"http\"}"),
+        60.0
+    );
+    assert_eq!(
+        harrier.metric("otelcol_exporter_sent_spans_total{exporter=\"file\"}"),
+        110.0
+    );
     let (status, _) = harrier.terminate();
     assert!(status.success());
 
@@ -174,23 +229,45 @@ async fn sdk_signals_arrive_intact_over_grpc_and_http() {
     let traces = harrier_testkit::read_json_lines(&out, Signal::Traces).unwrap();
     let mut got = BTreeSet::new();
     for batch in &traces {
-        let harrier_pdata::Batch::Traces(rs) = batch else { continue };
+        let harrier_pdata::Batch::Traces(rs) = batch else {
+            continue;
+        };
         for r in rs {
-            let service = harrier_pdata::attrs::get_str(&r.resource.as_ref().unwrap().attributes, "service.name");
+            let service = harrier_pdata::attrs::get_str(
+                &r.resource.as_ref().unwrap().attributes,
+                "service.name",
+            );
             assert_eq!(service, Some("sdk-e2e"));
             for s in r.scope_spans.iter().flat_map(|s| &s.spans) {
                 let i = harrier_pdata::attrs::get(&s.attributes, "i").and_then(|v| v.value.clone());
                 let expected_i: i64 = s.name.rsplit('-').next().unwrap().parse().unwrap();
-                assert_eq!(i, Some(any_value::Value::IntValue(expected_i)), "span {}", s.name);
-                assert!(s.end_time_unix_nano >= s.start_time_unix_nano && s.start_time_unix_nano > 0);
-                assert!(got.insert((hex::encode(&s.trace_id), hex::encode(&s.span_id), s.name.clone())), "duplicate span {}", s.name);
+                assert_eq!(
+                    i,
+                    Some(any_value::Value::IntValue(expected_i)),
+                    "span {}",
+                    s.name
+                );
+                assert!(
+                    s.end_time_unix_nano >= s.start_time_unix_nano && s.start_time_unix_nano > 0
+                );
+                assert!(
+                    got.insert((
+                        hex::encode(&s.trace_id),
+                        hex::encode(&s.span_id),
+                        s.name.clone()
+                    )),
+                    "duplicate span {}",
+                    s.name
+                );
             }
         }
     }
     assert_eq!(got, expected);
 
     // Every log record exactly once with body, severity and attribute.
-    let logs = harrier_testkit::data::all_logs(&harrier_testkit::read_json_lines(&out, Signal::Logs).unwrap());
+    let logs = harrier_testkit::data::all_logs(
+        &harrier_testkit::read_json_lines(&out, Signal::Logs).unwrap(),
+    );
     let bodies: BTreeSet<String> = logs
         .iter()
         .map(|l| {
@@ -205,15 +282,25 @@ async fn sdk_signals_arrive_intact_over_grpc_and_http() {
     assert_eq!(logs.len(), 40);
     for (p, n) in [("grpc", 20), ("proto", 10), ("json", 10)] {
         for i in 0..n {
-            assert!(bodies.contains(&format!("{p} log {i}")), "missing {p} log {i}");
+            assert!(
+                bodies.contains(&format!("{p} log {i}")),
+                "missing {p} log {i}"
+            );
         }
     }
 
     // Metrics: counter points and the histogram's buckets, per transport.
-    let metrics = harrier_testkit::data::all_metrics(&harrier_testkit::read_json_lines(&out, Signal::Metrics).unwrap());
+    let metrics = harrier_testkit::data::all_metrics(
+        &harrier_testkit::read_json_lines(&out, Signal::Metrics).unwrap(),
+    );
     for p in ["grpc", "proto", "json"] {
-        let counter = metrics.iter().find(|m| m.name == format!("{p}.requests")).unwrap();
-        let Some(metric::Data::Sum(sum)) = &counter.data else { panic!("{p}.requests is not a sum") };
+        let counter = metrics
+            .iter()
+            .find(|m| m.name == format!("{p}.requests"))
+            .unwrap();
+        let Some(metric::Data::Sum(sum)) = &counter.data else {
+            panic!("{p}.requests is not a sum")
+        };
         assert!(sum.is_monotonic);
         let mut values: Vec<i64> = sum
             .data_points
@@ -225,8 +312,13 @@ async fn sdk_signals_arrive_intact_over_grpc_and_http() {
             .collect();
         values.sort();
         assert_eq!(values, vec![5, 7]);
-        let hist = metrics.iter().find(|m| m.name == format!("{p}.latency")).unwrap();
-        let Some(metric::Data::Histogram(h)) = &hist.data else { panic!("{p}.latency is not a histogram") };
+        let hist = metrics
+            .iter()
+            .find(|m| m.name == format!("{p}.latency"))
+            .unwrap();
+        let Some(metric::Data::Histogram(h)) = &hist.data else {
+            panic!("{p}.latency is not a histogram")
+        };
         let point = &h.data_points[0];
         assert_eq!(point.count, 4);
         assert_eq!(point.sum, Some(52.5));

@@ -74,10 +74,10 @@ fn typed(text: &str) -> Option<toml::Value> {
     if let Ok(i) = text.parse::<i64>() {
         return Some(toml::Value::Integer(i));
     }
-    if text.contains('.') || text.contains('e') || text.contains('E') {
-        if let Ok(f) = text.parse::<f64>() {
-            return Some(toml::Value::Float(f));
-        }
+    if (text.contains('.') || text.contains('e') || text.contains('E'))
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return Some(toml::Value::Float(f));
     }
     match text {
         "true" => Some(toml::Value::Boolean(true)),

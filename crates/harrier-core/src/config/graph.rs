@@ -177,20 +177,20 @@ fn check_reference(
         return;
     }
     // Unknown types are reported at their definition.
-    if let Some((signals, _)) = registry.factory(kind, id.kind()) {
-        if !signals.contains(&pipeline.signal) {
-            let supported: Vec<&str> = signals.iter().map(|s| s.as_str()).collect();
-            errors.push(ConfigError::new(
-                path,
-                format!(
-                    "{} {:?} does not support {} (it supports: {})",
-                    kind.noun(),
-                    id.to_string(),
-                    pipeline.signal,
-                    supported.join(", ")
-                ),
-            ));
-        }
+    if let Some((signals, _)) = registry.factory(kind, id.kind())
+        && !signals.contains(&pipeline.signal)
+    {
+        let supported: Vec<&str> = signals.iter().map(|s| s.as_str()).collect();
+        errors.push(ConfigError::new(
+            path,
+            format!(
+                "{} {:?} does not support {} (it supports: {})",
+                kind.noun(),
+                id.to_string(),
+                pipeline.signal,
+                supported.join(", ")
+            ),
+        ));
     }
 }
 

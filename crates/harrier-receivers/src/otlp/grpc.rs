@@ -75,7 +75,7 @@ impl TraceService for Service {
         let size = req.encoded_len();
         let (rejected, message) = self.handle(Batch::Traces(req.resource_spans), size).await?;
         Ok(Response::new(ExportTraceServiceResponse {
-            partial_success: (rejected > 0).then(|| ExportTracePartialSuccess {
+            partial_success: (rejected > 0).then_some(ExportTracePartialSuccess {
                 rejected_spans: rejected as i64,
                 error_message: message,
             }),
@@ -95,7 +95,7 @@ impl MetricsService for Service {
             .handle(Batch::Metrics(req.resource_metrics), size)
             .await?;
         Ok(Response::new(ExportMetricsServiceResponse {
-            partial_success: (rejected > 0).then(|| ExportMetricsPartialSuccess {
+            partial_success: (rejected > 0).then_some(ExportMetricsPartialSuccess {
                 rejected_data_points: rejected as i64,
                 error_message: message,
             }),
@@ -113,7 +113,7 @@ impl LogsService for Service {
         let size = req.encoded_len();
         let (rejected, message) = self.handle(Batch::Logs(req.resource_logs), size).await?;
         Ok(Response::new(ExportLogsServiceResponse {
-            partial_success: (rejected > 0).then(|| ExportLogsPartialSuccess {
+            partial_success: (rejected > 0).then_some(ExportLogsPartialSuccess {
                 rejected_log_records: rejected as i64,
                 error_message: message,
             }),

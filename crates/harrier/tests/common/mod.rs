@@ -31,9 +31,8 @@ pub fn start_in(config: &str, dir: tempfile::TempDir) -> Harrier {
         .replace("{dir}", &dir.path().display().to_string())
         .replace("{health}", &health_port.to_string())
         .replace("{metrics}", &metrics_port.to_string());
-    let text = format!(
-        "{text}\n[extensions.health_check]\nendpoint = \"127.0.0.1:{health_port}\"\n"
-    );
+    let text =
+        format!("{text}\n[extensions.health_check]\nendpoint = \"127.0.0.1:{health_port}\"\n");
     let path = dir.path().join("config.toml");
     std::fs::write(&path, text).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_harrier"))
@@ -134,7 +133,10 @@ pub fn http_get(port: u16, path: &str) -> Result<String, std::io::Error> {
     use std::io::Write;
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
     let mut out = String::new();
     s.read_to_string(&mut out)?;
     Ok(out)
