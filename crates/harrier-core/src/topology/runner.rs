@@ -293,7 +293,7 @@ impl ExporterCounters {
                 let noun = s.item_noun();
                 telemetry.counter(
                     &format!("otelcol_exporter_{what}_{noun}"),
-                    &format!("{help} {noun}."),
+                    &format!("{help} ({noun})."),
                     &labels,
                 )
             })
@@ -427,8 +427,16 @@ async fn deliver(
     let first = Instant::now();
     let mut attempt: u32 = 0;
     loop {
-        let result = match tokio::time::timeout(config.timeout, exporter.export(&item.batch)).await
-        {
+        let attempt_result = tokio::select! {
+            r = tokio::time::timeout(config.timeout, exporter.export(&item.batch)) => r,
+            _ = hard_stop.cancelled() => {
+                tracing::error!(exporter = %id, %signal, items = item.items, "dropping data: shutdown deadline reached during an export attempt");
+                counters.failed[idx].add(item.items as u64);
+                item.finalizers.update(DeliveryStatus::Errored);
+                return;
+            }
+        };
+        let result = match attempt_result {
             Ok(r) => r,
             Err(_) => Err(crate::error::ExportError::retryable(
                 format!(
@@ -450,7 +458,8 @@ async fn deliver(
         let wait = match error.kind() {
             ErrorKind::Retryable { retry_after } if retry.enabled => {
                 let w = backoff(retry, attempt, rand::rng().random::<f64>());
-                Some(retry_after.map_or(w, |ra| ra.max(w.min(retry.max_interval)).max(ra)))
+                // A server's Retry-After is a floor on the wait, never shortened by backoff.
+                Some(retry_after.map_or(w, |ra| ra.max(w)))
             }
             _ => None,
         };
