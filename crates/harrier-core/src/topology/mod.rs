@@ -126,6 +126,14 @@ pub struct StartError {
     pub error: ComponentError,
 }
 
+/// A built receiver and what it takes to rebuild it after a failure.
+struct BuiltReceiver {
+    id: ComponentId,
+    receiver: Box<dyn Receiver>,
+    output: Output,
+    rebuild: Box<dyn Fn() -> Result<Box<dyn Receiver>, ConfigError> + Send + Sync>,
+}
+
 struct BuiltExporter {
     id: ComponentId,
     exporter: Arc<dyn Exporter>,
@@ -142,7 +150,7 @@ pub struct Topology {
     extensions: Vec<(ComponentId, Box<dyn Extension>)>,
     exporters: Vec<BuiltExporter>,
     pipelines: Vec<Pipeline>,
-    receivers: Vec<(ComponentId, Box<dyn Receiver>, Output)>,
+    receivers: Vec<BuiltReceiver>,
     /// Warnings from the graph check.
     pub warnings: Vec<String>,
 }
@@ -318,10 +326,17 @@ impl Topology {
                     None => by_signal.push((signal, vec![input])),
                 }
             }
-            match factory.build(section, &ctx(&id, Kind::Receiver, None)) {
+            let build_ctx = ctx(&id, Kind::Receiver, None);
+            match factory.build(section, &build_ctx) {
                 Ok(receiver) => {
                     let output = Output::new(id.clone(), telemetry.clone(), by_signal);
-                    receivers.push((id, receiver, output));
+                    let (factory, section) = (Arc::clone(factory), section.clone());
+                    receivers.push(BuiltReceiver {
+                        id,
+                        receiver,
+                        output,
+                        rebuild: Box::new(move || factory.build(&section, &build_ctx)),
+                    });
                 }
                 Err(e) => errors.push(e.under(&format!("receivers.{id}"))),
             }
@@ -492,17 +507,24 @@ impl RunningTopology {
             let name = p.name.clone();
             self.pipelines.push((name, tokio::spawn(p.run())));
         }
-        for (id, receiver, output) in topology.receivers {
+        for built in topology.receivers {
             let ctx = ReceiverContext {
-                output,
+                output: built.output.clone(),
                 shutdown: self.receivers_stop.clone(),
             };
-            let fut = receiver.start(ctx).await.map_err(|error| StartError {
-                component: format!("receivers.{id}"),
-                error,
-            })?;
-            tracing::info!(receiver = %id, "receiver started");
-            self.receivers.push((id, tokio::spawn(fut)));
+            let fut = built
+                .receiver
+                .start(ctx)
+                .await
+                .map_err(|error| StartError {
+                    component: format!("receivers.{}", built.id),
+                    error,
+                })?;
+            tracing::info!(receiver = %built.id, "receiver started");
+            let id = built.id.clone();
+            let stop = self.receivers_stop.clone();
+            let supervised = supervise(built.id, fut, built.output, built.rebuild, stop);
+            self.receivers.push((id, tokio::spawn(supervised)));
         }
         Ok(())
     }
@@ -572,6 +594,53 @@ impl RunningTopology {
     }
 }
 
+/// First wait before restarting a receiver that stopped on its own.
+pub const RESTART_BACKOFF_INITIAL: Duration = Duration::from_millis(200);
+/// Longest wait between restarts.
+pub const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// Runs a receiver; if it stops while the collector is not shutting down (a failure
+/// after start-up), logs it and restarts it from its config with exponential backoff.
+/// Holds the receiver's `Output` only until shutdown, so pipelines can close.
+async fn supervise(
+    id: ComponentId,
+    first: futures::future::BoxFuture<'static, ()>,
+    output: Output,
+    rebuild: Box<dyn Fn() -> Result<Box<dyn Receiver>, ConfigError> + Send + Sync>,
+    stop: CancellationToken,
+) {
+    let mut running = Some(first);
+    let mut backoff = RESTART_BACKOFF_INITIAL;
+    loop {
+        if let Some(fut) = running.take() {
+            fut.await;
+        }
+        if stop.is_cancelled() {
+            return;
+        }
+        tracing::error!(receiver = %id, retry_in = ?backoff, "receiver stopped unexpectedly; restarting");
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.cancelled() => return,
+        }
+        backoff = (backoff * 2).min(RESTART_BACKOFF_MAX);
+        let ctx = ReceiverContext {
+            output: output.clone(),
+            shutdown: stop.clone(),
+        };
+        match rebuild() {
+            Ok(receiver) => match receiver.start(ctx).await {
+                Ok(fut) => {
+                    tracing::info!(receiver = %id, "receiver restarted");
+                    running = Some(fut);
+                }
+                Err(e) => tracing::error!(receiver = %id, error = %e, "receiver restart failed"),
+            },
+            Err(e) => tracing::error!(receiver = %id, error = %e, "receiver rebuild failed"),
+        }
+    }
+}
+
 async fn join_until(handle: JoinHandle<()>, deadline: Instant) -> bool {
     let abort = handle.abort_handle();
     match tokio::time::timeout_at(deadline, handle).await {
@@ -594,3 +663,6 @@ async fn join_all_until(exporter: &RunningExporter, deadline: Instant) -> bool {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[cfg(test)]
+mod tests;
