@@ -3,6 +3,7 @@
 use super::{AcceptError, GrpcConfig, Shared};
 use harrier_core::Signal;
 use harrier_core::output::{Output, Refused};
+use harrier_core::telemetry::Counter;
 use harrier_pdata::Batch;
 use harrier_pdata::otlp::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
@@ -125,8 +126,9 @@ impl LogsService for Service {
 /// answered with `INVALID_ARGUMENT`, as the OTLP spec requires, instead of tonic's
 /// `INTERNAL`. tonic answers such failures "trailers-only", so the status is in the
 /// response headers.
+/// Also counts such requests, and oversize ones, in `harrier_receiver_malformed_requests`.
 #[derive(Clone)]
-struct InvalidArgumentOnDecodeError<S>(S);
+struct InvalidArgumentOnDecodeError<S>(S, Counter);
 
 impl<S: NamedService> NamedService for InvalidArgumentOnDecodeError<S> {
     const NAME: &'static str = S::NAME;
@@ -154,6 +156,7 @@ where
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let fut = self.0.call(req);
+        let malformed = self.1.clone();
         Box::pin(async move {
             let mut resp = fut.await?;
             let headers = resp.headers_mut();
@@ -164,6 +167,10 @@ where
                 .is_some_and(|m| m.contains("decode"));
             if internal && decode {
                 headers.insert("grpc-status", http::HeaderValue::from_static("3"));
+                malformed.inc();
+            } else if headers.get("grpc-status").is_some_and(|v| v == "11") {
+                // OUT_OF_RANGE: tonic's message-size limit.
+                malformed.inc();
             }
             Ok(resp)
         })
@@ -179,6 +186,12 @@ pub(crate) async fn serve(
     shutdown: CancellationToken,
 ) {
     let limit = config.max_recv_msg_size_mib.saturating_mul(1024 * 1024);
+    let id = output.id().to_string();
+    let malformed = output.telemetry().counter(
+        "harrier_receiver_malformed_requests",
+        "Requests rejected as malformed, oversize or of an unsupported type.",
+        &[("receiver", id.as_str()), ("transport", "grpc")],
+    );
     let service = Service { output, shared };
     let mut router = tonic::transport::Server::builder()
         .max_concurrent_streams(config.max_concurrent_streams)
@@ -189,6 +202,7 @@ pub(crate) async fn serve(
                 .accept_compressed(CompressionEncoding::Gzip)
                 .accept_compressed(CompressionEncoding::Zstd)
                 .max_decoding_message_size(limit),
+            malformed.clone(),
         ));
     }
     if service.output.has_signal(Signal::Metrics) {
@@ -197,6 +211,7 @@ pub(crate) async fn serve(
                 .accept_compressed(CompressionEncoding::Gzip)
                 .accept_compressed(CompressionEncoding::Zstd)
                 .max_decoding_message_size(limit),
+            malformed.clone(),
         ));
     }
     if service.output.has_signal(Signal::Logs) {
@@ -205,6 +220,7 @@ pub(crate) async fn serve(
                 .accept_compressed(CompressionEncoding::Gzip)
                 .accept_compressed(CompressionEncoding::Zstd)
                 .max_decoding_message_size(limit),
+            malformed.clone(),
         ));
     }
     drop(service);

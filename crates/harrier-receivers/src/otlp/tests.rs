@@ -413,6 +413,11 @@ async fn grpc_rejects_malformed_and_oversize() {
     // Bytes that are not protobuf: INVALID_ARGUMENT, as the OTLP spec says.
     let err = raw_grpc_call(h.grpc, &[0xff, 0xff, 0xff, 0xff]).await;
     assert_eq!(err, "3");
+    let malformed = h.telemetry.counter_value(
+        "harrier_receiver_malformed_requests",
+        &[("receiver", "otlp"), ("transport", "grpc")],
+    );
+    assert_eq!(malformed, Some(2));
     // Still serving.
     let Batch::Traces(resource_spans) = data::spans(0, 2) else {
         unreachable!()
