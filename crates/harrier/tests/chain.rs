@@ -67,6 +67,8 @@ fn agent_to_gateway_survives_gateway_outage() {
     common::wait_for(10, "the agent to retry", || {
         agent.metric("harrier_exporter_retries_total{exporter=\"otlp/gateway\"}") >= 2.0
     });
+    // Keep the gateway down for a few seconds.
+    std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
         agent.metric("otelcol_exporter_sent_spans_total{exporter=\"otlp/gateway\"}"),
         0.0

@@ -9,9 +9,11 @@ use harrier_testkit::exporters::{Probe, register_probe};
 use std::sync::Arc;
 use std::time::Duration;
 
-fn config(port: u16, shutdown: &str) -> Config {
+fn config(port: u16, health: u16, shutdown: &str) -> Config {
     Config::from_toml(&format!(
         r#"
+        [extensions.health_check]
+        endpoint = "127.0.0.1:{health}"
         [receivers.otlp.http]
         endpoint = "127.0.0.1:{port}"
         [processors.batch]
@@ -19,6 +21,7 @@ fn config(port: u16, shutdown: &str) -> Config {
         [exporters.probe]
         retry_on_failure = {{ initial_interval = "20ms", max_interval = "50ms" }}
         [service]
+        extensions = ["health_check"]
         shutdown_timeout = "{shutdown}"
         [service.telemetry.metrics]
         address = ""
@@ -31,19 +34,20 @@ fn config(port: u16, shutdown: &str) -> Config {
     .unwrap()
 }
 
-async fn start(probe: &Arc<Probe>, shutdown: &str) -> (harrier::Collector, u16) {
+async fn start(probe: &Arc<Probe>, shutdown: &str) -> (harrier::Collector, u16, u16) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let port = harrier_testkit::free_port();
+    let health = harrier_testkit::free_port();
     let mut registry = harrier::registry();
     register_probe(&mut registry, probe);
     let collector = harrier::Collector::start_with(
-        &config(port, shutdown),
+        &config(port, health, shutdown),
         &registry,
         harrier::Telemetry::new(),
     )
     .await
     .unwrap();
-    (collector, port)
+    (collector, port, health)
 }
 
 async fn send(port: u16, start: u64, n: u64) -> u16 {
@@ -61,7 +65,18 @@ async fn send(port: u16, start: u64, n: u64) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_collector_delivers_and_retries() {
     let probe = Probe::new();
-    let (collector, port) = start(&probe, "10s").await;
+    let (collector, port, health) = start(&probe, "10s").await;
+    let status = reqwest::get(format!("http://127.0.0.1:{health}/"))
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 200);
+    assert!(
+        status
+            .text()
+            .await
+            .unwrap()
+            .contains("\"status\":\"ready\"")
+    );
     assert_eq!(
         collector.health().get(),
         harrier_core::topology::Health::Ready
@@ -89,7 +104,7 @@ async fn embedded_collector_delivers_and_retries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_deadline_counts_what_could_not_be_delivered() {
     let probe = Probe::new();
-    let (collector, port) = start(&probe, "300ms").await;
+    let (collector, port, health) = start(&probe, "300ms").await;
     probe.pause();
     for i in 0..4 {
         assert_eq!(send(port, i * 10, 10).await, 200);
@@ -98,7 +113,21 @@ async fn shutdown_deadline_counts_what_could_not_be_delivered() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let telemetry = collector.telemetry().clone();
     let started = std::time::Instant::now();
-    let report = collector.shutdown().await;
+    let shutting_down = tokio::spawn(collector.shutdown());
+    // While it drains, the health check says so (a readiness probe takes the pod out).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let status = reqwest::get(format!("http://127.0.0.1:{health}/"))
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 503);
+    assert!(
+        status
+            .text()
+            .await
+            .unwrap()
+            .contains("\"status\":\"stopping\"")
+    );
+    let report = shutting_down.await.unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "the deadline was honoured"
