@@ -1,7 +1,8 @@
-//! The OTLP/gRPC exporter: one lazily connected tonic channel shared by the three
-//! generated service clients, one unary `Export` call per attempt, and the OTLP
-//! specification's classification of failures.
+//! The OTLP/gRPC exporter: one lazily connected tonic channel, one unary `Export` call
+//! per attempt with the batch encoded straight from the shared data (see [`super::codec`]),
+//! and the OTLP specification's classification of failures.
 
+use super::codec::PreEncodedCodec;
 use super::config::GrpcSettings;
 use crate::shared::error_chain;
 use crate::shared::partial_success::{PartialSuccess, PartialSuccessReporter};
@@ -11,12 +12,10 @@ use async_trait::async_trait;
 use harrier_core::component::Exporter;
 use harrier_core::error::{ComponentError, ExportError};
 use harrier_pdata::Batch;
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use http::uri::PathAndQuery;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use std::sync::OnceLock;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
@@ -25,12 +24,12 @@ use tonic::{Code, Status};
 /// The User-Agent sent with every request.
 const USER_AGENT: &str = concat!("harrier-exporter/", env!("CARGO_PKG_VERSION"));
 
-/// The three generated clients over one channel.
-struct Clients {
-    traces: TraceServiceClient<Channel>,
-    metrics: MetricsServiceClient<Channel>,
-    logs: LogsServiceClient<Channel>,
-}
+/// The gRPC client over one lazily connected channel, with compression configured.
+type Clients = tonic::client::Grpc<Channel>;
+
+const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const METRICS_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+const LOGS_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
 /// Sends batches to an OTLP/gRPC endpoint.
 pub(crate) struct OtlpGrpcExporter {
@@ -79,50 +78,56 @@ impl OtlpGrpcExporter {
     }
 
     async fn send(&self, clients: &Clients, batch: &Batch) -> Result<PartialSuccess, Status> {
-        // The generated clients take the request by value, so the batch is cloned once
-        // per attempt.
-        Ok(match batch {
-            Batch::Traces(resource_spans) => {
-                let request = self.request(ExportTraceServiceRequest {
-                    resource_spans: resource_spans.clone(),
-                });
-                let response = clients.traces.clone().export(request).await?;
-                response
-                    .into_inner()
-                    .partial_success
-                    .map(|p| PartialSuccess {
-                        rejected: p.rejected_spans,
-                        error_message: p.error_message,
-                    })
-            }
-            Batch::Metrics(resource_metrics) => {
-                let request = self.request(ExportMetricsServiceRequest {
-                    resource_metrics: resource_metrics.clone(),
-                });
-                let response = clients.metrics.clone().export(request).await?;
-                response
-                    .into_inner()
-                    .partial_success
-                    .map(|p| PartialSuccess {
-                        rejected: p.rejected_data_points,
-                        error_message: p.error_message,
-                    })
-            }
-            Batch::Logs(resource_logs) => {
-                let request = self.request(ExportLogsServiceRequest {
-                    resource_logs: resource_logs.clone(),
-                });
-                let response = clients.logs.clone().export(request).await?;
-                response
-                    .into_inner()
-                    .partial_success
-                    .map(|p| PartialSuccess {
-                        rejected: p.rejected_log_records,
-                        error_message: p.error_message,
-                    })
-            }
-        }
-        .unwrap_or_default())
+        // Encode the shared batch directly (no deep copy of the data per attempt).
+        let mut body = Vec::with_capacity(batch.byte_size());
+        batch.encode_request_into(&mut body);
+        let body = bytes::Bytes::from(body);
+        let mut grpc = clients.clone();
+        grpc.ready()
+            .await
+            .map_err(|e| Status::unavailable(format!("channel not ready: {}", error_chain(&e))))?;
+        let partial = match batch {
+            Batch::Traces(_) => grpc
+                .unary(
+                    self.request(body),
+                    PathAndQuery::from_static(TRACES_PATH),
+                    PreEncodedCodec::<ExportTraceServiceResponse>::default(),
+                )
+                .await?
+                .into_inner()
+                .partial_success
+                .map(|p| PartialSuccess {
+                    rejected: p.rejected_spans,
+                    error_message: p.error_message,
+                }),
+            Batch::Metrics(_) => grpc
+                .unary(
+                    self.request(body),
+                    PathAndQuery::from_static(METRICS_PATH),
+                    PreEncodedCodec::<ExportMetricsServiceResponse>::default(),
+                )
+                .await?
+                .into_inner()
+                .partial_success
+                .map(|p| PartialSuccess {
+                    rejected: p.rejected_data_points,
+                    error_message: p.error_message,
+                }),
+            Batch::Logs(_) => grpc
+                .unary(
+                    self.request(body),
+                    PathAndQuery::from_static(LOGS_PATH),
+                    PreEncodedCodec::<ExportLogsServiceResponse>::default(),
+                )
+                .await?
+                .into_inner()
+                .partial_success
+                .map(|p| PartialSuccess {
+                    rejected: p.rejected_log_records,
+                    error_message: p.error_message,
+                }),
+        };
+        Ok(partial.unwrap_or_default())
     }
 }
 
@@ -147,11 +152,7 @@ impl Exporter for OtlpGrpcExporter {
         // first export attempts the connection and fails retryably instead.
         let channel = endpoint.connect_lazy();
         let compression = self.settings.compression;
-        let clients = Clients {
-            traces: configure_client!(TraceServiceClient::new(channel.clone()), compression),
-            metrics: configure_client!(MetricsServiceClient::new(channel.clone()), compression),
-            logs: configure_client!(LogsServiceClient::new(channel), compression),
-        };
+        let clients = configure_client!(tonic::client::Grpc::new(channel), compression);
         self.clients
             .set(clients)
             .map_err(|_| ComponentError::new("otlp exporter started twice"))

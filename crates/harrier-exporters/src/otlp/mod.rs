@@ -8,6 +8,7 @@
 //! Queueing, retries and the per-attempt timeout belong to the framework's
 //! `ExporterRunner`; each `export` here is exactly one `Export` call.
 
+mod codec;
 mod config;
 mod exporter;
 #[cfg(test)]
