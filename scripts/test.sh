@@ -21,6 +21,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# Python peers (e.g. the fluent-logger client) live in a venv at .venv; tests find its
+# interpreter through HARRIER_TEST_PYTHON.
+PY_PACKAGES=(fluent-logger==0.11.1 msgpack)
+if [ ! -x .venv/bin/python ]; then
+  log "creating the Python venv (.venv)"
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c 'import fluent, msgpack' >/dev/null 2>&1; then
+  log "installing Python packages: ${PY_PACKAGES[*]}"
+  .venv/bin/pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+fi
+export HARRIER_TEST_PYTHON="$PWD/.venv/bin/python"
+
 export CARGO_TERM_COLOR=never
 export RUST_BACKTRACE=1
 

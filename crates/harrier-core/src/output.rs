@@ -77,17 +77,32 @@ impl Output {
         out
     }
 
+    /// Registers the counters for the current transport. Every receiver names its
+    /// transport with [`Output::with_transport`] before sending; the output the topology
+    /// hands over has no transport yet and registers nothing, so no empty
+    /// `transport=""` series is exported.
     fn rebuild_counters(&mut self) {
         let id = self.id.to_string();
         let labels = [
             ("receiver", id.as_str()),
             ("transport", self.transport.as_str()),
         ];
+        let register = !self.transport.is_empty();
         self.counters = self
             .signals
             .iter()
             .map(|(signal, inputs)| {
                 let noun = signal.item_noun();
+                if !register {
+                    return (
+                        *signal,
+                        SignalOutput {
+                            inputs: inputs.clone(),
+                            accepted: Counter::default(),
+                            refused: Counter::default(),
+                        },
+                    );
+                }
                 let accepted = self.telemetry.counter(
                     &format!("otelcol_receiver_accepted_{noun}"),
                     &format!("Number of {noun} successfully pushed into the pipeline."),
