@@ -128,9 +128,7 @@ impl Client {
             (Client::Traces(client), Requests::Traces(reqs)) => client
                 .export(reqs[index % reqs.len()].clone())
                 .await
-                .map(|r| {
-                    rejected(r.into_inner().partial_success.map(|p| p.rejected_spans))
-                })
+                .map(|r| rejected(r.into_inner().partial_success.map(|p| p.rejected_spans)))
                 .map_err(|s| grpc_error(&s)),
             (Client::Metrics(client), Requests::Metrics(reqs)) => client
                 .export(reqs[index % reqs.len()].clone())
@@ -194,7 +192,10 @@ impl HttpClient {
         let mut request = self
             .client
             .post(&self.url)
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf"))
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-protobuf"),
+            )
             .body(body.clone());
         if self.gzip {
             request = request.header(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -205,10 +206,12 @@ impl HttpClient {
             .map_err(|e| format!("HTTP request failed: {}", error_chain(&e)))?;
         let status = response.status();
         // Read the whole body so the connection can be reused.
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| format!("HTTP {status}: reading the body failed: {}", error_chain(&e)))?;
+        let bytes = response.bytes().await.map_err(|e| {
+            format!(
+                "HTTP {status}: reading the body failed: {}",
+                error_chain(&e)
+            )
+        })?;
         if !status.is_success() {
             let text = match RpcStatus::decode(bytes.clone()) {
                 Ok(s) if !s.message.is_empty() => s.message,

@@ -15,9 +15,7 @@ use flate2::write::GzEncoder;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{
-    AnyValue, InstrumentationScope, KeyValue, any_value,
-};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
@@ -95,11 +93,9 @@ impl Requests {
             Signal::Traces => {
                 Requests::Traces((0..pool).map(|_| traces_request(shape, now)).collect())
             }
-            Signal::Metrics => Requests::Metrics(
-                (0..pool)
-                    .map(|r| metrics_request(shape, now, r))
-                    .collect(),
-            ),
+            Signal::Metrics => {
+                Requests::Metrics((0..pool).map(|r| metrics_request(shape, now, r)).collect())
+            }
             Signal::Logs => Requests::Logs((0..pool).map(|_| logs_request(shape, now)).collect()),
         }
     }
@@ -238,7 +234,11 @@ pub fn traces_request(shape: Shape, now_nanos: u64) -> ExportTraceServiceRequest
 /// One metrics export request: `shape.items` data points spread over metrics of
 /// [`POINTS_PER_METRIC`] points, alternating double gauges and cumulative int sums.
 /// `request` makes attribute values differ between requests of the pool.
-pub fn metrics_request(shape: Shape, now_nanos: u64, request: usize) -> ExportMetricsServiceRequest {
+pub fn metrics_request(
+    shape: Shape,
+    now_nanos: u64,
+    request: usize,
+) -> ExportMetricsServiceRequest {
     let metric_count = shape.items.div_ceil(POINTS_PER_METRIC);
     let metrics = (0..metric_count)
         .map(|m| {
@@ -363,7 +363,10 @@ fn string_value(s: String) -> AnyValue {
 fn resource() -> Resource {
     Resource {
         attributes: vec![
-            key_value("service.name".into(), string_value("harrier-loadgen".into())),
+            key_value(
+                "service.name".into(),
+                string_value("harrier-loadgen".into()),
+            ),
             key_value("host.name".into(), string_value("loadgen-host".into())),
         ],
         ..Default::default()
@@ -426,11 +429,23 @@ mod tests {
             assert_eq!(span_count(r), 100);
             let spans = &r.resource_spans[0].scope_spans[0].spans;
             assert!(spans.iter().all(|s| s.attributes.len() == 5));
-            assert!(spans.iter().all(|s| s.trace_id.len() == 16 && s.span_id.len() == 8));
-            assert!(spans[1..].iter().all(|s| s.parent_span_id == spans[0].span_id));
+            assert!(
+                spans
+                    .iter()
+                    .all(|s| s.trace_id.len() == 16 && s.span_id.len() == 8)
+            );
+            assert!(
+                spans[1..]
+                    .iter()
+                    .all(|s| s.parent_span_id == spans[0].span_id)
+            );
             trace_ids.insert(spans[0].trace_id.clone());
         }
-        assert_eq!(trace_ids.len(), 4, "each request of the pool is its own trace");
+        assert_eq!(
+            trace_ids.len(),
+            4,
+            "each request of the pool is its own trace"
+        );
     }
 
     #[test]

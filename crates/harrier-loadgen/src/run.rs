@@ -39,8 +39,8 @@ pub async fn run(args: &Args, payload: Arc<Payload>) -> Result<Outcome, SetupErr
     }
     let start = Instant::now();
     let deadline = start + args.duration;
-    let period = (args.rate > 0)
-        .then(|| Duration::from_secs_f64(workers as f64 / args.rate as f64));
+    let period =
+        (args.rate > 0).then(|| Duration::from_secs_f64(workers as f64 / args.rate as f64));
     let handles: Vec<_> = clients
         .into_iter()
         .enumerate()

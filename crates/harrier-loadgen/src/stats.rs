@@ -347,7 +347,10 @@ mod tests {
     #[test]
     fn latencies_format_by_magnitude() {
         assert_eq!(format_latency(Some(Duration::from_micros(812))), "812µs");
-        assert_eq!(format_latency(Some(Duration::from_micros(12_345))), "12.35ms");
+        assert_eq!(
+            format_latency(Some(Duration::from_micros(12_345))),
+            "12.35ms"
+        );
         assert_eq!(format_latency(Some(Duration::from_millis(1_502))), "1.502s");
     }
 }
