@@ -43,11 +43,13 @@ cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+log "doc tests"
+# (nextest does not run doc tests; run them first so the suite's summary closes the log)
+cargo test --workspace --locked --doc --quiet
+
 log "tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else
   cargo test --workspace --locked --no-fail-fast
 fi
-# Doc tests (nextest does not run them).
-cargo test --workspace --locked --doc
