@@ -1,7 +1,11 @@
 //! Harrier's receivers, one module each, named after the protocol they speak.
 //!
 //! - [`otlp`]: OTLP over gRPC and HTTP (protobuf and JSON), all three signals.
+//! - [`fluent_forward`]: the Fluentd Forward Protocol v1 (Fluent Bit, Fluentd), logs.
+//! - [`k8s_audit`]: Kubernetes API server audit events (webhook and log file), logs.
 
+pub mod fluent_forward;
+pub mod k8s_audit;
 pub mod otlp;
 
 use harrier_core::component::Registry;
@@ -9,4 +13,6 @@ use harrier_core::component::Registry;
 /// Registers every receiver of this crate.
 pub fn register_all(registry: &mut Registry) {
     registry.add_receiver(otlp::OtlpFactory);
+    registry.add_receiver(fluent_forward::FluentForwardFactory);
+    registry.add_receiver(k8s_audit::K8sAuditFactory);
 }

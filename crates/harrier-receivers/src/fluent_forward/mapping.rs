@@ -1,0 +1,255 @@
+//! Forward events -> OTLP logs: one `LogRecord` per entry.
+//!
+//! | fluent | OTLP |
+//! |---|---|
+//! | entry time | `time_unix_nano` (`observed_time_unix_nano` is the receive time) |
+//! | `log`, `message` or `msg` (first that is a string) | `body` (string) |
+//! | no such field | `body` = the remaining record as a kvlist |
+//! | other record fields | attributes (maps as kvlist, arrays as array, bin as bytes) |
+//! | tag | attribute `fluent.tag` |
+//! | `stream` | attribute `log.iostream` |
+//! | `level`, `severity` or `lvl` (string) | `severity_text`, `severity_number` |
+//! | v1.5 metadata `{k: v}` | attribute `fluent.metadata.k` |
+//! | `kubernetes: {...}` (Fluent Bit's filter) | resource attributes `k8s.*` |
+//!
+//! Records of the same Kubernetes pod and container share one `ResourceLogs`.
+
+use super::decode::{Entry, text};
+use harrier_pdata::Batch;
+use harrier_pdata::otlp::common::v1::{AnyValue, ArrayValue, KeyValue, KeyValueList, any_value};
+use harrier_pdata::otlp::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use harrier_pdata::otlp::resource::v1::Resource;
+use rmpv::Value;
+use std::collections::HashMap;
+
+/// Record fields taken as the body, in order of preference.
+const BODY_FIELDS: [&str; 3] = ["log", "message", "msg"];
+/// Record fields taken as the severity, in order of preference.
+const SEVERITY_FIELDS: [&str; 3] = ["level", "severity", "lvl"];
+
+/// The OTLP severity number for a level name (case-insensitive); 0 (unspecified)
+/// for names it does not know.
+pub(crate) fn severity_number(level: &str) -> i32 {
+    match level.trim().to_ascii_lowercase().as_str() {
+        "trace" => 1,
+        "debug" | "dbg" => 5,
+        "info" | "information" | "informational" => 9,
+        "notice" => 10,
+        "warn" | "warning" => 13,
+        "error" | "err" => 17,
+        "fatal" | "critical" | "crit" | "alert" | "emerg" | "emergency" | "panic" => 21,
+        _ => 0,
+    }
+}
+
+fn string_value(s: impl Into<String>) -> AnyValue {
+    AnyValue {
+        value: Some(any_value::Value::StringValue(s.into())),
+    }
+}
+
+fn kv(key: impl Into<String>, value: AnyValue) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(value),
+        ..Default::default()
+    }
+}
+
+/// A msgpack value as an OTLP value: maps become kvlists, arrays arrays, bin and ext
+/// bytes, integers above `i64::MAX` decimal strings (no precision lost).
+pub(crate) fn any_value(value: Value) -> AnyValue {
+    use any_value::Value as V;
+    let value = match value {
+        Value::Nil => None,
+        Value::Boolean(b) => Some(V::BoolValue(b)),
+        Value::Integer(i) => Some(match i.as_i64() {
+            Some(n) => V::IntValue(n),
+            None => V::StringValue(i.to_string()),
+        }),
+        Value::F32(f) => Some(V::DoubleValue(f64::from(f))),
+        Value::F64(f) => Some(V::DoubleValue(f)),
+        // Invalid UTF-8 in a str is kept as it was sent, as bytes.
+        Value::String(s) => Some(match String::from_utf8(s.into_bytes()) {
+            Ok(text) => V::StringValue(text),
+            Err(e) => V::BytesValue(e.into_bytes()),
+        }),
+        Value::Binary(b) => Some(V::BytesValue(b)),
+        Value::Array(items) => Some(V::ArrayValue(ArrayValue {
+            values: items.into_iter().map(any_value).collect(),
+        })),
+        Value::Map(pairs) => Some(V::KvlistValue(KeyValueList {
+            values: key_values(pairs, ""),
+        })),
+        Value::Ext(_, data) => Some(V::BytesValue(data)),
+    };
+    AnyValue { value }
+}
+
+fn key_string(key: &Value) -> String {
+    text(key).unwrap_or_else(|| key.to_string())
+}
+
+fn key_values(pairs: Vec<(Value, Value)>, prefix: &str) -> Vec<KeyValue> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| kv(format!("{prefix}{}", key_string(&k)), any_value(v)))
+        .collect()
+}
+
+/// Removes and returns the value of the first `key` present.
+fn take(
+    record: &mut Vec<(Value, Value)>,
+    key: &str,
+    accept: impl Fn(&Value) -> bool,
+) -> Option<Value> {
+    let at = record
+        .iter()
+        .position(|(k, v)| text(k).as_deref() == Some(key) && accept(v))?;
+    Some(record.remove(at).1)
+}
+
+fn is_text(value: &Value) -> bool {
+    match value {
+        Value::String(_) => true,
+        Value::Binary(b) => std::str::from_utf8(b).is_ok(),
+        _ => false,
+    }
+}
+
+/// Splits `name:tag` and `name@digest` image references into semantic-convention
+/// attributes.
+fn image_attributes(image: &str, out: &mut Vec<KeyValue>) {
+    let last_slash = image.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match image.find('@') {
+        Some(at) => (&image[..at], None),
+        None => match image[last_slash..].rfind(':') {
+            Some(colon) => (
+                &image[..last_slash + colon],
+                Some(&image[last_slash + colon + 1..]),
+            ),
+            None => (image, None),
+        },
+    };
+    out.push(kv("container.image.name", string_value(name)));
+    if let Some(tag) = tag {
+        out.push(kv(
+            "container.image.tags",
+            AnyValue {
+                value: Some(any_value::Value::ArrayValue(ArrayValue {
+                    values: vec![string_value(tag)],
+                })),
+            },
+        ));
+    }
+}
+
+/// Resource attributes from Fluent Bit's `kubernetes` metadata map.
+fn kubernetes_resource(pairs: Vec<(Value, Value)>) -> Vec<KeyValue> {
+    let mut out = Vec::new();
+    for (key, value) in pairs {
+        let key = key_string(&key);
+        let renamed = match key.as_str() {
+            "pod_name" => Some("k8s.pod.name"),
+            "namespace_name" => Some("k8s.namespace.name"),
+            "container_name" => Some("k8s.container.name"),
+            "pod_id" => Some("k8s.pod.uid"),
+            "host" => Some("k8s.node.name"),
+            "docker_id" => Some("container.id"),
+            _ => None,
+        };
+        if let Some(name) = renamed {
+            out.push(kv(name, any_value(value)));
+            continue;
+        }
+        match key.as_str() {
+            "labels" | "annotations" | "namespace_labels" => {
+                let prefix = match key.as_str() {
+                    "labels" => "k8s.pod.label.",
+                    "annotations" => "k8s.pod.annotation.",
+                    _ => "k8s.namespace.label.",
+                };
+                match value {
+                    Value::Map(m) => out.extend(key_values(m, prefix)),
+                    other => out.push(kv(format!("fluent.kubernetes.{key}"), any_value(other))),
+                }
+            }
+            "container_image" => match text(&value) {
+                Some(image) => image_attributes(&image, &mut out),
+                None => out.push(kv("fluent.kubernetes.container_image", any_value(value))),
+            },
+            _ => out.push(kv(format!("fluent.kubernetes.{key}"), any_value(value))),
+        }
+    }
+    out
+}
+
+/// One entry as a log record plus its resource attributes.
+fn log_record(tag: &str, entry: Entry, observed: u64) -> (Vec<KeyValue>, LogRecord) {
+    let mut record = entry.record;
+    let resource = take(&mut record, "kubernetes", |v| matches!(v, Value::Map(_)))
+        .map(|k| match k {
+            Value::Map(m) => kubernetes_resource(m),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default();
+    let stream = take(&mut record, "stream", is_text);
+    let severity = SEVERITY_FIELDS
+        .iter()
+        .find_map(|f| take(&mut record, f, is_text))
+        .and_then(|v| text(&v));
+    let body = BODY_FIELDS
+        .iter()
+        .find_map(|f| take(&mut record, f, is_text))
+        .and_then(|v| text(&v));
+    let (body, mut attributes) = match body {
+        Some(text) => (string_value(text), key_values(record, "")),
+        None => (any_value(Value::Map(record)), Vec::new()),
+    };
+    if let Some(stream) = stream.as_ref().and_then(text) {
+        attributes.push(kv("log.iostream", string_value(stream)));
+    }
+    attributes.extend(key_values(entry.metadata, "fluent.metadata."));
+    attributes.push(kv("fluent.tag", string_value(tag)));
+    let (severity_number, severity_text) = match severity {
+        Some(s) => (severity_number(&s), s),
+        None => (0, String::new()),
+    };
+    let log = LogRecord {
+        time_unix_nano: entry.time_unix_nano,
+        observed_time_unix_nano: observed,
+        severity_number,
+        severity_text,
+        body: Some(body),
+        attributes,
+        ..Default::default()
+    };
+    (resource, log)
+}
+
+/// Maps the entries of one message to a logs batch, grouping records by resource
+/// (Kubernetes pod and container) in order of first appearance.
+pub(crate) fn to_batch(tag: &str, entries: Vec<Entry>, observed_unix_nano: u64) -> Batch {
+    let mut groups: Vec<ResourceLogs> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for entry in entries {
+        let (resource, log) = log_record(tag, entry, observed_unix_nano);
+        // Debug output of prost types is deterministic: a cheap identity for grouping.
+        let key = format!("{resource:?}");
+        let at = *index.entry(key).or_insert_with(|| {
+            groups.push(ResourceLogs {
+                resource: Some(Resource {
+                    attributes: resource,
+                    ..Default::default()
+                }),
+                scope_logs: vec![ScopeLogs::default()],
+                ..Default::default()
+            });
+            groups.len() - 1
+        });
+        if let Some(scope) = groups.get_mut(at).and_then(|g| g.scope_logs.first_mut()) {
+            scope.log_records.push(log);
+        }
+    }
+    Batch::Logs(groups)
+}
