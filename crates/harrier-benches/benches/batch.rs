@@ -29,6 +29,7 @@ fn processor(max_size: usize) -> BatchProcessor {
         pipeline: Some("traces".into()),
         signals: vec![Signal::Traces],
         telemetry: Telemetry::new(),
+        shared: Default::default(),
     };
     BatchProcessor::new(
         BatchConfig {

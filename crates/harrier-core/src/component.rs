@@ -33,6 +33,70 @@ pub struct BuildContext {
     pub signals: Vec<Signal>,
     /// The collector's own metrics.
     pub telemetry: Telemetry,
+    /// State shared by every instance of one component id within one topology (e.g. one
+    /// `correlate` processor listed in a traces and a logs pipeline shares its index).
+    pub shared: SharedState,
+}
+
+type SharedSlots = std::collections::HashMap<
+    (ComponentId, std::any::TypeId),
+    Arc<dyn std::any::Any + Send + Sync>,
+>;
+
+/// Per-topology state shared between the instances of one component id.
+///
+/// Processors are built once per pipeline; a component that must see every pipeline it
+/// is listed in (an index, a baseline) asks for its state with
+/// [`SharedState::get_or_init`] in `build`. The state lives as long as the topology's
+/// components hold it.
+#[derive(Clone, Default)]
+pub struct SharedState {
+    slots: Arc<std::sync::Mutex<SharedSlots>>,
+}
+
+impl std::fmt::Debug for SharedState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedState")
+    }
+}
+
+impl SharedState {
+    /// The `T` shared by every instance of `id`, created by `init` on first use.
+    pub fn get_or_init<T: std::any::Any + Send + Sync>(
+        &self,
+        id: &ComponentId,
+        init: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let key = (id.clone(), std::any::TypeId::of::<T>());
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(existing) = slots.get(&key)
+            && let Ok(typed) = Arc::clone(existing).downcast::<T>()
+        {
+            return typed;
+        }
+        let value = Arc::new(init());
+        slots.insert(
+            key,
+            Arc::clone(&value) as Arc<dyn std::any::Any + Send + Sync>,
+        );
+        value
+    }
+}
+
+impl BuildContext {
+    /// A context for building `id` outside a topology (tests, tools).
+    pub fn new(id: ComponentId, telemetry: Telemetry) -> BuildContext {
+        BuildContext {
+            id,
+            pipeline: None,
+            signals: Vec::new(),
+            telemetry,
+            shared: SharedState::default(),
+        }
+    }
 }
 
 /// What a receiver's `start` gets.

@@ -186,11 +186,13 @@ impl Topology {
             s.dedup();
             s
         };
+        let shared = crate::component::SharedState::default();
         let ctx = |id: &ComponentId, kind: Kind, pipeline: Option<String>| BuildContext {
             id: id.clone(),
             pipeline,
             signals: pipelines_of(kind, id),
             telemetry: telemetry.clone(),
+            shared: shared.clone(),
         };
 
         // Exporters: one instance each, shared by the pipelines that list it.

@@ -153,3 +153,83 @@ async fn start_up_failure_names_the_component_and_stops_the_rest() {
         "{err}"
     );
 }
+
+/// A processor whose instances count themselves in state shared per component id.
+struct Sharing(Arc<std::sync::Mutex<Vec<Arc<AtomicUsize>>>>);
+
+impl Factory for Sharing {
+    fn type_name(&self) -> &'static str {
+        "sharing"
+    }
+    fn description(&self) -> &'static str {
+        "test"
+    }
+    fn validate(&self, _: &toml::Value) -> Result<(), Vec<ConfigError>> {
+        Ok(())
+    }
+}
+
+struct PassThrough;
+
+impl crate::component::Processor for PassThrough {
+    fn process(
+        &mut self,
+        envelope: crate::envelope::Envelope,
+        out: &mut Vec<crate::envelope::Envelope>,
+    ) {
+        out.push(envelope);
+    }
+}
+
+impl crate::component::ProcessorFactory for Sharing {
+    fn signals(&self) -> &'static [Signal] {
+        &Signal::ALL
+    }
+    fn build(
+        &self,
+        _: &toml::Value,
+        ctx: &BuildContext,
+    ) -> Result<Box<dyn crate::component::Processor>, ConfigError> {
+        let state = ctx.shared.get_or_init(&ctx.id, || AtomicUsize::new(0));
+        state.fetch_add(1, Ordering::SeqCst);
+        self.0.lock().unwrap().push(state);
+        Ok(Box::new(PassThrough))
+    }
+}
+
+#[test]
+fn instances_of_one_id_share_state_across_pipelines() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut registry = Registry::new();
+    registry.add_receiver(FlakyFactory(Arc::new(AtomicUsize::new(1))));
+    registry.add_exporter(Discard);
+    registry.add_processor(Sharing(Arc::clone(&seen)));
+    let config = Config::from_toml(
+        r#"
+        [receivers.flaky]
+        [processors.sharing]
+        [processors."sharing/other"]
+        [exporters.discard]
+        [service.pipelines.traces]
+        receivers = ["flaky"]
+        processors = ["sharing", "sharing/other"]
+        exporters = ["discard"]
+        [service.pipelines.logs]
+        receivers = ["flaky"]
+        processors = ["sharing"]
+        exporters = ["discard"]
+        "#,
+    )
+    .unwrap();
+    let _topology = Topology::build(&config, &registry, &Telemetry::new()).unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3);
+    let counts: Vec<usize> = seen.iter().map(|s| s.load(Ordering::SeqCst)).collect();
+    // `sharing` (in two pipelines) has one state counted twice; `sharing/other` its own.
+    let shared = seen
+        .iter()
+        .filter(|s| s.load(Ordering::SeqCst) == 2)
+        .count();
+    assert_eq!(shared, 2, "{counts:?}");
+    assert!(Arc::ptr_eq(&seen[0], &seen[2]) || Arc::ptr_eq(&seen[1], &seen[2]));
+}

@@ -22,6 +22,7 @@ pub(crate) fn ctx(id: &str) -> BuildContext {
         pipeline: None,
         signals: Signal::ALL.to_vec(),
         telemetry: Telemetry::new(),
+        shared: Default::default(),
     }
 }
 

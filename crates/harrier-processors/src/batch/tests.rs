@@ -16,6 +16,7 @@ fn ctx() -> BuildContext {
         pipeline: Some("logs".into()),
         signals: vec![Signal::Logs],
         telemetry: Telemetry::new(),
+        shared: Default::default(),
     }
 }
 

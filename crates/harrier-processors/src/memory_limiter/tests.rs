@@ -13,6 +13,7 @@ fn ctx() -> BuildContext {
         pipeline: Some("traces".into()),
         signals: vec![Signal::Traces],
         telemetry: Telemetry::new(),
+        shared: Default::default(),
     }
 }
 
