@@ -142,6 +142,7 @@ fn components_and_help() {
         "  otlp [traces, metrics, logs]",
         "  batch [traces, metrics, logs]",
         "  memory_limiter [traces, metrics, logs]",
+        "  correlate [traces, logs]",
         "  otlp_http [traces, metrics, logs] (aliases: otlphttp)",
         "  file [traces, metrics, logs]",
         "  health_check:",
