@@ -5,7 +5,8 @@
 //! - [`attributes`]: changes span, log record and data point attributes;
 //! - [`resource`]: changes resource attributes;
 //! - [`filter`]: drops spans, span events, log records, metrics and data points;
-//! - [`correlate`]: links logs to traces (trace context from bodies, span enrichment).
+//! - [`correlate`]: links logs to traces (trace context from bodies, span enrichment);
+//! - [`redaction`]: scrubs personal and secret data (PII) from every signal.
 //!
 //! [`matching`] holds the item view and matchers that `attributes` and `filter` share;
 //! [`points`] reaches the data points of every metric type.
@@ -17,6 +18,7 @@ pub mod filter;
 pub mod matching;
 pub mod memory_limiter;
 pub mod points;
+pub mod redaction;
 pub mod resource;
 #[cfg(test)]
 mod test_support;
@@ -31,4 +33,5 @@ pub fn register_all(registry: &mut Registry) {
     registry.add_processor(resource::ResourceFactory);
     registry.add_processor(filter::FilterFactory);
     registry.add_processor(correlate::CorrelateFactory);
+    registry.add_processor(redaction::RedactionFactory);
 }

@@ -146,6 +146,7 @@ fn components_and_help() {
         "  attributes [traces, metrics, logs]",
         "  filter [traces, metrics, logs]",
         "  resource [traces, metrics, logs]",
+        "  redaction [traces, metrics, logs]",
         "  fluent_forward [logs] (aliases: fluentforward)",
         "  k8s_audit [logs]",
         "  otlp_http [traces, metrics, logs] (aliases: otlphttp)",
