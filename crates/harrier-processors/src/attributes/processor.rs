@@ -7,7 +7,8 @@ use harrier_core::component::Processor;
 use harrier_core::envelope::Envelope;
 use harrier_pdata::Batch;
 
-/// Runs the compiled actions on each selected span, log record and data point.
+/// Runs the compiled actions on each selected span (and its events), log record and
+/// data point.
 pub struct AttributesProcessor {
     compiled: CompiledAttributes,
 }
@@ -38,6 +39,10 @@ impl AttributesProcessor {
                         };
                         if all || selector.selects(&item) {
                             actions.apply(&mut span.attributes);
+                            // A selected span's events get the same actions.
+                            for event in &mut span.events {
+                                actions.apply(&mut event.attributes);
+                            }
                         }
                     }
                 }

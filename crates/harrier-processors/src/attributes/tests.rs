@@ -280,3 +280,43 @@ fn hash_of_non_strings_uses_big_endian_bytes() {
     let got = item_attributes(&run(r#"actions = [{ key = "n", action = "hash" }]"#, batch));
     assert_eq!(got, vec![vec![kv("n", s(&want))]]);
 }
+
+#[test]
+fn span_event_attributes_get_the_actions_of_their_selected_span() {
+    use harrier_pdata::attrs::get_str;
+    use harrier_pdata::otlp::trace::v1::span::Event;
+    let batch = run(
+        r#"actions = [{ key = "env", value = "prod", action = "insert" }, { key = "secret", action = "delete" }]"#,
+        span_with_event(),
+    );
+    let Batch::Traces(rs) = &batch else { panic!() };
+    let span = &rs[0].scope_spans[0].spans[0];
+    assert_eq!(get_str(&span.attributes, "env"), Some("prod"));
+    let event: &Event = &span.events[0];
+    assert_eq!(get_str(&event.attributes, "env"), Some("prod"));
+    assert_eq!(get_str(&event.attributes, "secret"), None);
+    assert_eq!(get_str(&event.attributes, "kept"), Some("yes"));
+}
+
+fn span_with_event() -> Batch {
+    use harrier_pdata::attrs::string_kv;
+    use harrier_pdata::otlp::trace::v1::span::Event;
+    use harrier_pdata::otlp::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    Batch::Traces(vec![ResourceSpans {
+        scope_spans: vec![ScopeSpans {
+            spans: vec![Span {
+                trace_id: vec![1; 16],
+                span_id: vec![2; 8],
+                name: "s".into(),
+                events: vec![Event {
+                    name: "e".into(),
+                    attributes: vec![string_kv("secret", "x"), string_kv("kept", "yes")],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    }])
+}
