@@ -9,25 +9,6 @@ use harrier_pdata::otlp::common::v1::{AnyValue, KeyValue, any_value::Value};
 use harrier_pdata::{Batch, Signal};
 use harrier_testkit::data;
 
-fn post(port: u16, path: &str, batch: &Batch) -> u16 {
-    use std::io::{Read, Write};
-    let body = batch.encode_request();
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    s.write_all(&body).unwrap();
-    let mut resp = String::new();
-    let _ = s.read_to_string(&mut resp);
-    resp.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
-
 fn string(key: &str, v: &str) -> KeyValue {
     KeyValue {
         key: key.into(),
@@ -92,10 +73,10 @@ fn attributes_resource_and_filter_in_one_pipeline() {
         exporters = ["file"]
         "#
     ));
-    assert_eq!(post(port, "/v1/traces", &data::spans(0, 10)), 200);
-    assert_eq!(post(port, "/v1/logs", &data::logs(0, 10)), 200);
+    assert_eq!(common::post_batch(port, &data::spans(0, 10)), 200);
+    assert_eq!(common::post_batch(port, &data::logs(0, 10)), 200);
     // A request dropped whole is still answered with success.
-    assert_eq!(post(port, "/v1/traces", &data::spans(0, 3)), 200);
+    assert_eq!(common::post_batch(port, &data::spans(0, 3)), 200);
     let out = harrier.path("out.jsonl");
     let dropped = |metrics: &str, name: &str, pipeline: &str| {
         common::metric_value(

@@ -10,25 +10,6 @@ use harrier_testkit::data;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-fn post_spans(port: u16, start: u64, n: u64) -> u16 {
-    let body = data::spans(start, n).encode_request();
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    use std::io::{Read, Write};
-    write!(
-        s,
-        "POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    s.write_all(&body).unwrap();
-    let mut resp = String::new();
-    let _ = s.read_to_string(&mut resp);
-    resp.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
-
 fn span_names(path: &std::path::Path) -> Vec<String> {
     let batches = harrier_testkit::read_json_lines(path, Signal::Traces).unwrap();
     data::all_spans(&batches)
@@ -62,7 +43,10 @@ fn agent_to_gateway_survives_gateway_outage() {
         "#
     ));
     for i in 0..10 {
-        assert_eq!(post_spans(agent_port, i * 10, 10), 200);
+        assert_eq!(
+            common::post_batch(agent_port, &data::spans(i * 10, 10)),
+            200
+        );
     }
     common::wait_for(10, "the agent to retry", || {
         agent.metric("harrier_exporter_retries_total{exporter=\"otlp/gateway\"}") >= 2.0
@@ -144,7 +128,7 @@ fn sigterm_flushes_data_held_in_flight() {
         "#
     ));
     for i in 0..5 {
-        assert_eq!(post_spans(port, i * 20, 20), 200);
+        assert_eq!(common::post_batch(port, &data::spans(i * 20, 20)), 200);
     }
     std::thread::sleep(Duration::from_millis(200));
     let out = harrier.path("out.jsonl");

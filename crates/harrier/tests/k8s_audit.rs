@@ -11,7 +11,7 @@ use harrier_pdata::attrs::get_str;
 use harrier_pdata::otlp::common::v1::any_value::Value;
 use harrier_pdata::otlp::logs::v1::LogRecord;
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -59,22 +59,6 @@ fn append(path: &Path, text: &str) {
         .open(path)
         .unwrap();
     f.write_all(text.as_bytes()).unwrap();
-}
-
-fn post(port: u16, path: &str, body: &str) -> u16 {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    let _ = s.read_to_string(&mut resp);
-    resp.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
 }
 
 fn records(out: &Path) -> Vec<LogRecord> {
@@ -135,7 +119,10 @@ fn webhook_and_rotated_log_file_survive_a_restart() {
     let log = audit_dir.join("audit.log");
 
     for fixture in FIXTURES {
-        assert_eq!(post(port, "/audit", fixture), 200);
+        assert_eq!(
+            common::post(port, "/audit", "application/json", fixture.as_bytes()),
+            200
+        );
     }
     let events = events();
     let kept_ids: Vec<String> = events

@@ -11,7 +11,6 @@ use harrier_pdata::attrs::string_kv;
 use harrier_pdata::otlp::common::v1::{AnyValue, KeyValueList, any_value};
 use harrier_pdata::{Signal, otlp::trace::v1::span::Event};
 use harrier_testkit::data;
-use std::io::{Read, Write};
 
 /// Every secret posted; none may appear in the output.
 const SECRETS: [&str; 11] = [
@@ -27,23 +26,6 @@ const SECRETS: [&str; 11] = [
     "hunter2-db",
     "dXNlcjpwYXNzd29yZA==",
 ];
-
-fn post(port: u16, path: &str, body: &[u8]) -> u16 {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    s.write_all(body).unwrap();
-    let mut resp = String::new();
-    let _ = s.read_to_string(&mut resp);
-    resp.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
 
 fn string(v: &str) -> AnyValue {
     AnyValue {
@@ -138,14 +120,8 @@ fn no_pii_reaches_the_file() {
         exporters = ["file"]
         "#
     ));
-    assert_eq!(
-        post(port, "/v1/logs", &logs_with_pii().encode_request()),
-        200
-    );
-    assert_eq!(
-        post(port, "/v1/traces", &spans_with_pii().encode_request()),
-        200
-    );
+    assert_eq!(common::post_batch(port, &logs_with_pii()), 200);
+    assert_eq!(common::post_batch(port, &spans_with_pii()), 200);
     let out = harrier.path("out.jsonl");
     common::wait_for(20, "10 logs and 5 spans in the file", || {
         common::file_items(&out, Signal::Logs) >= 10

@@ -157,3 +157,34 @@ pub fn file_items(path: &Path, signal: harrier_pdata::Signal) -> usize {
         .map(|b| b.iter().map(harrier_pdata::Batch::item_count).sum())
         .unwrap_or(0)
 }
+
+/// POSTs `body` to `path` on a loopback port with a minimal HTTP/1.1 client (no client
+/// dependency, no connection reuse); returns the status code (0 if unreadable).
+pub fn post(port: u16, path: &str, content_type: &str, body: &[u8]) -> u16 {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    resp.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// POSTs a batch as OTLP/HTTP protobuf to its signal's default path.
+pub fn post_batch(port: u16, batch: &harrier_pdata::Batch) -> u16 {
+    let path = format!("/v1/{}", batch.signal());
+    post(
+        port,
+        &path,
+        "application/x-protobuf",
+        &batch.encode_request(),
+    )
+}
