@@ -1,10 +1,17 @@
 //! One worker's connection: an OTLP/gRPC client (opentelemetry-proto's generated
-//! clients over tonic) or an OTLP/HTTP protobuf client (reqwest), and one send.
+//! clients over tonic), an OTLP/HTTP protobuf client (reqwest), a Fluent Forward TCP
+//! connection or a Kubernetes audit webhook client (reqwest), and one send.
 //!
 //! [`Client::send`] returns how many items the server rejected through
-//! `partial_success`, or a short error message for the summary.
+//! `partial_success` (0 for forward and audit), or a short error message for the
+//! summary.
+//!
+//! A forward send writes the frame and reads the `{"ack": chunk}` answers it expects
+//! (their exact bytes are pre-built), so its latency is until the last ack. A failed
+//! forward send drops the connection; the next send reconnects.
 
 use crate::cli::{Args, Compression, Protocol};
+use harrier_loadgen::forward::ForwardFrame;
 use harrier_loadgen::payload::{Payload, Requests, Signal};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
@@ -15,6 +22,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::Trac
 use prost::Message;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Channel, Endpoint};
 
@@ -43,6 +52,14 @@ pub enum SetupError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {}", error_chain(.0))]
     Http(reqwest::Error),
+    /// The forward TCP connection could not be opened.
+    #[error("cannot connect to {endpoint}: {message}")]
+    Tcp {
+        /// Where.
+        endpoint: String,
+        /// Why.
+        message: String,
+    },
 }
 
 /// A connection that sends pre-built requests.
@@ -55,6 +72,24 @@ pub enum Client {
     Logs(LogsServiceClient<Channel>),
     /// OTLP/HTTP protobuf.
     Http(HttpClient),
+    /// Fluent Forward over TCP.
+    Forward(ForwardClient),
+    /// Kubernetes audit webhook.
+    Audit(AuditClient),
+}
+
+/// A Fluent Forward connection (reopened after a failure).
+pub struct ForwardClient {
+    address: String,
+    stream: Option<TcpStream>,
+    timeout: Duration,
+    ack_buf: Vec<u8>,
+}
+
+/// A Kubernetes audit webhook client.
+pub struct AuditClient {
+    client: reqwest::Client,
+    url: String,
 }
 
 /// An OTLP/HTTP protobuf client for one signal.
@@ -115,6 +150,34 @@ impl Client {
                     gzip,
                 }))
             }
+            Protocol::Forward => {
+                let address = args.tcp_address();
+                let stream = connect_tcp(&address)
+                    .await
+                    .map_err(|message| SetupError::Tcp {
+                        endpoint: address.clone(),
+                        message,
+                    })?;
+                Ok(Client::Forward(ForwardClient {
+                    address,
+                    stream: Some(stream),
+                    timeout: args.timeout,
+                    ack_buf: Vec::new(),
+                }))
+            }
+            Protocol::Audit => {
+                let client = reqwest::Client::builder()
+                    .timeout(args.timeout)
+                    .connect_timeout(Duration::from_secs(5))
+                    .tcp_nodelay(true)
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .map_err(SetupError::Http)?;
+                Ok(Client::Audit(AuditClient {
+                    client,
+                    url: args.audit_url(),
+                }))
+            }
         }
     }
 
@@ -153,6 +216,10 @@ impl Client {
                 })
                 .map_err(|s| grpc_error(&s)),
             (Client::Http(http), _) => http.send(payload, index).await,
+            (Client::Forward(forward), Requests::Forward(frames)) => {
+                forward.send(&frames[index % frames.len()]).await
+            }
+            (Client::Audit(audit), Requests::Audit) => audit.send(payload, index).await,
             _ => Err("internal error: client and payload signals differ".into()),
         }
     }
@@ -229,6 +296,97 @@ impl HttpClient {
         }
         .map_err(|e| format!("HTTP {status}: undecodable response body: {e}"))?;
         Ok(rejected(rejected_items))
+    }
+}
+
+async fn connect_tcp(address: &str) -> Result<TcpStream, String> {
+    let stream = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(address))
+        .await
+        .map_err(|_| "connect timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    Ok(stream)
+}
+
+impl ForwardClient {
+    async fn send(&mut self, frame: &ForwardFrame) -> Result<u64, String> {
+        let result = tokio::time::timeout(self.timeout, self.exchange(frame)).await;
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!(
+                "no ack within {}",
+                humantime::format_duration(self.timeout)
+            )),
+        };
+        if outcome.is_err() {
+            // The stream may hold a half-written frame or unread acks: start afresh.
+            self.stream = None;
+        }
+        outcome
+    }
+
+    async fn exchange(&mut self, frame: &ForwardFrame) -> Result<u64, String> {
+        if self.stream.is_none() {
+            self.stream = Some(
+                connect_tcp(&self.address)
+                    .await
+                    .map_err(|e| format!("reconnecting to {}: {e}", self.address))?,
+            );
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            return Err("internal error: no connection".into());
+        };
+        stream
+            .write_all(&frame.bytes)
+            .await
+            .map_err(|e| format!("write failed: {e}"))?;
+        if frame.acks.is_empty() {
+            return Ok(0);
+        }
+        self.ack_buf.resize(frame.acks.len(), 0);
+        match stream.read_exact(&mut self.ack_buf).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err("connection closed before the ack (refused or malformed)".into());
+            }
+            Err(e) => return Err(format!("reading the ack failed: {e}")),
+        }
+        if self.ack_buf[..] != frame.acks[..] {
+            let got = rmpv::decode::read_value(&mut &self.ack_buf[..])
+                .map_or_else(|_| format!("{:02x?}", &self.ack_buf), |v| v.to_string());
+            return Err(format!("unexpected answer {}", truncate(&got)));
+        }
+        Ok(0)
+    }
+}
+
+impl AuditClient {
+    async fn send(&self, payload: &Payload, index: usize) -> Result<u64, String> {
+        let Some(body) = payload.bodies.get(index % payload.bodies.len().max(1)) else {
+            return Err("internal error: no audit bodies were built".into());
+        };
+        let response = self
+            .client
+            .post(&self.url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(body.clone())
+            .send()
+            .await
+            .map_err(|e| format!("HTTP request failed: {}", error_chain(&e)))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| {
+            format!(
+                "HTTP {status}: reading the body failed: {}",
+                error_chain(&e)
+            )
+        })?;
+        if !status.is_success() {
+            return Err(format!(
+                "HTTP {status}: {}",
+                truncate(&String::from_utf8_lossy(&bytes))
+            ));
+        }
+        Ok(0)
     }
 }
 

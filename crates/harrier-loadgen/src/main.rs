@@ -7,6 +7,7 @@ mod run;
 
 use clap::Parser;
 use cli::{Args, Compression, Protocol};
+use harrier_loadgen::forward::RecordShape;
 use harrier_loadgen::payload::{Payload, Shape};
 use harrier_loadgen::stats::format_latency;
 use std::process::ExitCode;
@@ -22,12 +23,25 @@ fn main() -> ExitCode {
         items: args.items_per_request as usize,
         attributes: args.attributes as usize,
     };
-    let payload = match Payload::build(
-        args.signal,
-        shape,
-        args.protocol == Protocol::Http,
-        args.compression == Compression::Gzip,
-    ) {
+    let built = match args.protocol {
+        Protocol::Grpc | Protocol::Http => Payload::build(
+            args.signal,
+            shape,
+            args.protocol == Protocol::Http,
+            args.compression == Compression::Gzip,
+        ),
+        Protocol::Forward => Payload::forward(
+            args.forward_mode,
+            RecordShape {
+                records: args.items_per_request as usize,
+                record_size: args.record_size as usize,
+                kubernetes: args.kubernetes,
+            },
+            !args.no_chunk,
+        ),
+        Protocol::Audit => Payload::audit(args.items_per_request as usize).map_err(Into::into),
+    };
+    let payload = match built {
         Ok(p) => Arc::new(p),
         Err(e) => {
             eprintln!("error: cannot build the requests: {e}");
@@ -65,6 +79,41 @@ fn print_plan(args: &Args, payload: &Payload) {
         0 => "saturation".to_string(),
         r => format!("{r} requests/s"),
     };
+    let workers = args.concurrency;
+    let duration = humantime::format_duration(args.duration);
+    let items = payload.items_per_request;
+    let bytes = payload.encoded_bytes;
+    match args.protocol {
+        Protocol::Grpc | Protocol::Http => {}
+        Protocol::Forward => {
+            println!(
+                "harrier-loadgen: fluent forward ({mode} mode) to tcp://{address}, {items} records/frame \
+                 of {size} bytes{k8s} ({bytes} bytes/frame), {acks}, {workers} workers, {rate}, for {duration}",
+                mode = args.forward_mode.name(),
+                address = args.tcp_address(),
+                size = args.record_size,
+                k8s = if args.kubernetes {
+                    " with kubernetes metadata"
+                } else {
+                    ""
+                },
+                acks = if args.no_chunk {
+                    "no chunk (no acks)"
+                } else {
+                    "chunk + ack"
+                },
+            );
+            return;
+        }
+        Protocol::Audit => {
+            println!(
+                "harrier-loadgen: audit EventLists to {url}, {items} events/request ({bytes} bytes JSON), \
+                 {workers} workers, {rate}, for {duration}",
+                url = args.audit_url(),
+            );
+            return;
+        }
+    }
     println!(
         "harrier-loadgen: {signal} over {protocol} to {url}, {items} {noun}/request \
          ({bytes} bytes protobuf), {attrs} attributes each, {workers} workers, {rate}, \
@@ -73,12 +122,8 @@ fn print_plan(args: &Args, payload: &Payload) {
         protocol = args.protocol.name(),
         noun = args.signal.item_noun(),
         url = args.base_url(),
-        items = payload.items_per_request,
-        bytes = payload.encoded_bytes,
         attrs = args.attributes,
-        workers = args.concurrency,
         compression = args.compression.name(),
-        duration = humantime::format_duration(args.duration),
     );
 }
 
@@ -93,7 +138,7 @@ fn print_summary(args: &Args, outcome: &run::Outcome) {
         s.requests_failed,
         s.requests_per_second(elapsed)
     );
-    let noun = args.signal.item_noun();
+    let noun = args.item_noun();
     println!(
         "items:            {} {noun} accepted ({:.1} {noun}/s), {} rejected by the server",
         s.items_accepted,

@@ -9,6 +9,7 @@
 //! The same builders feed the `harrier-benches` crate, so that the codec benchmarks and
 //! a load-generator run measure the same span shape.
 
+use crate::forward::{ForwardFrame, ForwardMode, RecordShape};
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -82,6 +83,10 @@ pub enum Requests {
     Metrics(Vec<ExportMetricsServiceRequest>),
     /// Logs export requests.
     Logs(Vec<ExportLogsServiceRequest>),
+    /// Fluent Forward frames (msgpack) with the acks they expect.
+    Forward(Vec<ForwardFrame>),
+    /// Kubernetes audit `EventList` bodies; the JSON is in [`Payload::bodies`].
+    Audit,
 }
 
 impl Requests {
@@ -106,6 +111,8 @@ impl Requests {
             Requests::Traces(r) => r.len(),
             Requests::Metrics(r) => r.len(),
             Requests::Logs(r) => r.len(),
+            Requests::Forward(f) => f.len(),
+            Requests::Audit => 0,
         }
     }
 
@@ -114,12 +121,15 @@ impl Requests {
         self.len() == 0
     }
 
-    /// The protobuf encoding of each request (an OTLP/HTTP protobuf body).
+    /// The protobuf encoding of each request (an OTLP/HTTP protobuf body); the frame
+    /// bytes of forward requests; nothing for audit (its bodies are already built).
     pub fn encode_all(&self) -> Vec<Vec<u8>> {
         match self {
             Requests::Traces(r) => r.iter().map(Message::encode_to_vec).collect(),
             Requests::Metrics(r) => r.iter().map(Message::encode_to_vec).collect(),
             Requests::Logs(r) => r.iter().map(Message::encode_to_vec).collect(),
+            Requests::Forward(f) => f.iter().map(|f| f.bytes.to_vec()).collect(),
+            Requests::Audit => Vec::new(),
         }
     }
 }
@@ -174,9 +184,44 @@ impl Payload {
         })
     }
 
+    /// [`POOL_SIZE`] Fluent Forward frames of `shape` in `mode`, each with a distinct
+    /// `chunk` option when `chunk` is set.
+    ///
+    /// # Errors
+    /// Encoding or compression failed (in memory; not expected in practice).
+    pub fn forward(mode: ForwardMode, shape: RecordShape, chunk: bool) -> std::io::Result<Payload> {
+        let frames = crate::forward::build_frames(mode, shape, chunk, POOL_SIZE)?;
+        let encoded_bytes =
+            frames.iter().map(|f| f.bytes.len()).sum::<usize>() / frames.len().max(1);
+        Ok(Payload {
+            requests: Requests::Forward(frames),
+            bodies: Vec::new(),
+            items_per_request: shape.records,
+            encoded_bytes,
+        })
+    }
+
+    /// [`POOL_SIZE`] Kubernetes audit `EventList` bodies of `events` events each.
+    ///
+    /// # Errors
+    /// JSON serialisation failed (in memory; not expected in practice).
+    pub fn audit(events: usize) -> serde_json::Result<Payload> {
+        let bodies = crate::audit::build_bodies(events, POOL_SIZE)?;
+        let encoded_bytes = bodies.iter().map(Bytes::len).sum::<usize>() / bodies.len().max(1);
+        Ok(Payload {
+            requests: Requests::Audit,
+            bodies,
+            items_per_request: events,
+            encoded_bytes,
+        })
+    }
+
     /// Number of distinct requests to cycle through.
     pub fn pool_len(&self) -> usize {
-        self.requests.len()
+        match self.requests {
+            Requests::Audit => self.bodies.len(),
+            _ => self.requests.len(),
+        }
     }
 }
 
