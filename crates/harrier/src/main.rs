@@ -6,6 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
+// Records are allocated on receiver tasks and freed on exporter tasks; glibc malloc's
+// cross-thread frees cost about a third of the collector's CPU (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Harrier: a telemetry collector for Kubernetes observability and security.
 ///
 /// Without a subcommand, runs the collector on --config FILE, or on the embedded default

@@ -22,11 +22,6 @@ use harrier_pdata::otlp::resource::v1::Resource;
 use rmpv::Value;
 use std::collections::HashMap;
 
-/// Record fields taken as the body, in order of preference.
-const BODY_FIELDS: [&str; 3] = ["log", "message", "msg"];
-/// Record fields taken as the severity, in order of preference.
-const SEVERITY_FIELDS: [&str; 3] = ["level", "severity", "lvl"];
-
 /// The OTLP severity number for a level name (case-insensitive); 0 (unspecified)
 /// for names it does not know.
 pub(crate) fn severity_number(level: &str) -> i32 {
@@ -70,10 +65,9 @@ pub(crate) fn any_value(value: Value) -> AnyValue {
         Value::F32(f) => Some(V::DoubleValue(f64::from(f))),
         Value::F64(f) => Some(V::DoubleValue(f)),
         // Invalid UTF-8 in a str is kept as it was sent, as bytes.
-        Value::String(s) => Some(match String::from_utf8(s.into_bytes()) {
-            Ok(text) => V::StringValue(text),
-            Err(e) => V::BytesValue(e.into_bytes()),
-        }),
+        // rmpv already checked the UTF-8: take the string without checking again.
+        Value::String(s) if s.is_str() => Some(V::StringValue(s.into_str().unwrap_or_default())),
+        Value::String(s) => Some(V::BytesValue(s.into_bytes())),
         Value::Binary(b) => Some(V::BytesValue(b)),
         Value::Array(items) => Some(V::ArrayValue(ArrayValue {
             values: items.into_iter().map(any_value).collect(),
@@ -90,23 +84,34 @@ fn key_string(key: &Value) -> String {
     text(key).unwrap_or_else(|| key.to_string())
 }
 
+/// Moves the text out of a str or bin value (no copy; lossy only for invalid UTF-8).
+fn into_text(value: Value) -> Option<String> {
+    match value {
+        Value::String(s) if s.is_str() => s.into_str(),
+        Value::String(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+        Value::Binary(b) => Some(
+            String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        ),
+        _ => None,
+    }
+}
+
 fn key_values(pairs: Vec<(Value, Value)>, prefix: &str) -> Vec<KeyValue> {
     pairs
         .into_iter()
-        .map(|(k, v)| kv(format!("{prefix}{}", key_string(&k)), any_value(v)))
+        .map(|(k, v)| {
+            let key = if prefix.is_empty() {
+                match k {
+                    Value::String(_) | Value::Binary(_) => into_text(k).unwrap_or_default(),
+                    other => other.to_string(),
+                }
+            } else {
+                format!("{prefix}{}", key_string(&k))
+            };
+            kv(key, any_value(v))
+        })
         .collect()
-}
-
-/// Removes and returns the value of the first `key` present.
-fn take(
-    record: &mut Vec<(Value, Value)>,
-    key: &str,
-    accept: impl Fn(&Value) -> bool,
-) -> Option<Value> {
-    let at = record
-        .iter()
-        .position(|(k, v)| text(k).as_deref() == Some(key) && accept(v))?;
-    Some(record.remove(at).1)
 }
 
 fn is_text(value: &Value) -> bool {
@@ -184,29 +189,95 @@ fn kubernetes_resource(pairs: Vec<(Value, Value)>) -> Vec<KeyValue> {
     out
 }
 
+/// The positions of the fields `log_record` lifts out of a record, found in one pass
+/// (each key is compared once, by length first, instead of once per wanted field).
+#[derive(Default)]
+struct Special {
+    kubernetes: Option<usize>,
+    stream: Option<usize>,
+    /// By preference: `level`, `severity`, `lvl`.
+    severity: [Option<usize>; 3],
+    /// By preference: `log`, `message`, `msg`.
+    body: [Option<usize>; 3],
+}
+
+impl Special {
+    fn find(record: &[(Value, Value)]) -> Special {
+        let mut found = Special::default();
+        for (i, (k, v)) in record.iter().enumerate() {
+            let key: &[u8] = match k {
+                Value::String(s) => s.as_bytes(),
+                Value::Binary(b) => b,
+                _ => continue,
+            };
+            let slot = match key {
+                b"kubernetes" if matches!(v, Value::Map(_)) => &mut found.kubernetes,
+                b"stream" if is_text(v) => &mut found.stream,
+                b"level" if is_text(v) => &mut found.severity[0],
+                b"severity" if is_text(v) => &mut found.severity[1],
+                b"lvl" if is_text(v) => &mut found.severity[2],
+                b"log" if is_text(v) => &mut found.body[0],
+                b"message" if is_text(v) => &mut found.body[1],
+                b"msg" if is_text(v) => &mut found.body[2],
+                _ => continue,
+            };
+            // The first occurrence of a key wins, as a map lookup would give.
+            slot.get_or_insert(i);
+        }
+        found
+    }
+}
+
+/// Removes the values at `positions` (any order) from `record`, returning them by
+/// position; other fields keep their order.
+fn take_positions(
+    record: &mut Vec<(Value, Value)>,
+    positions: &[Option<usize>],
+) -> Vec<Option<Value>> {
+    let mut out: Vec<Option<Value>> = positions.iter().map(|_| None).collect();
+    let mut order: Vec<(usize, usize)> = positions
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, p)| p.map(|at| (at, slot)))
+        .collect();
+    // Remove from the back so earlier positions stay valid.
+    order.sort_unstable_by_key(|&(at, _)| std::cmp::Reverse(at));
+    for (at, slot) in order {
+        if at < record.len() {
+            out[slot] = Some(record.remove(at).1);
+        }
+    }
+    out
+}
+
 /// One entry as a log record plus its resource attributes.
 fn log_record(tag: &str, entry: Entry, observed: u64) -> (Vec<KeyValue>, LogRecord) {
     let mut record = entry.record;
-    let resource = take(&mut record, "kubernetes", |v| matches!(v, Value::Map(_)))
-        .map(|k| match k {
-            Value::Map(m) => kubernetes_resource(m),
-            _ => Vec::new(),
-        })
-        .unwrap_or_default();
-    let stream = take(&mut record, "stream", is_text);
-    let severity = SEVERITY_FIELDS
-        .iter()
-        .find_map(|f| take(&mut record, f, is_text))
-        .and_then(|v| text(&v));
-    let body = BODY_FIELDS
-        .iter()
-        .find_map(|f| take(&mut record, f, is_text))
-        .and_then(|v| text(&v));
+    let found = Special::find(&record);
+    let severity_at = found.severity.iter().flatten().next().copied();
+    let body_at = found.body.iter().flatten().next().copied();
+    let mut taken = take_positions(
+        &mut record,
+        &[found.kubernetes, found.stream, severity_at, body_at],
+    )
+    .into_iter();
+    let (kubernetes, stream, severity, body) = (
+        taken.next().flatten(),
+        taken.next().flatten(),
+        taken.next().flatten(),
+        taken.next().flatten(),
+    );
+    let resource = match kubernetes {
+        Some(Value::Map(m)) => kubernetes_resource(m),
+        _ => Vec::new(),
+    };
+    let severity = severity.and_then(into_text);
+    let body = body.and_then(into_text);
     let (body, mut attributes) = match body {
         Some(text) => (string_value(text), key_values(record, "")),
         None => (any_value(Value::Map(record)), Vec::new()),
     };
-    if let Some(stream) = stream.as_ref().and_then(text) {
+    if let Some(stream) = stream.and_then(into_text) {
         attributes.push(kv("log.iostream", string_value(stream)));
     }
     attributes.extend(key_values(entry.metadata, "fluent.metadata."));
@@ -232,21 +303,42 @@ fn log_record(tag: &str, entry: Entry, observed: u64) -> (Vec<KeyValue>, LogReco
 pub(crate) fn to_batch(tag: &str, entries: Vec<Entry>, observed_unix_nano: u64) -> Batch {
     let mut groups: Vec<ResourceLogs> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
+    let mut empty_group: Option<usize> = None;
     for entry in entries {
         let (resource, log) = log_record(tag, entry, observed_unix_nano);
-        // Debug output of prost types is deterministic: a cheap identity for grouping.
-        let key = format!("{resource:?}");
-        let at = *index.entry(key).or_insert_with(|| {
-            groups.push(ResourceLogs {
-                resource: Some(Resource {
-                    attributes: resource,
+        // Records without Kubernetes metadata (the common case) share one group found
+        // without hashing; for the others, the Debug output of prost types is a
+        // deterministic identity for grouping.
+        let key = if resource.is_empty() {
+            None
+        } else {
+            Some(format!("{resource:?}"))
+        };
+        let existing = match &key {
+            None => empty_group,
+            Some(k) => index.get(k).copied(),
+        };
+        let at = match existing {
+            Some(at) => at,
+            None => {
+                groups.push(ResourceLogs {
+                    resource: Some(Resource {
+                        attributes: resource,
+                        ..Default::default()
+                    }),
+                    scope_logs: vec![ScopeLogs::default()],
                     ..Default::default()
-                }),
-                scope_logs: vec![ScopeLogs::default()],
-                ..Default::default()
-            });
-            groups.len() - 1
-        });
+                });
+                let at = groups.len() - 1;
+                match key {
+                    None => empty_group = Some(at),
+                    Some(k) => {
+                        index.insert(k, at);
+                    }
+                }
+                at
+            }
+        };
         if let Some(scope) = groups.get_mut(at).and_then(|g| g.scope_logs.first_mut()) {
             scope.log_records.push(log);
         }
