@@ -7,8 +7,9 @@
 //! | [`nop`] | | nowhere (benchmarks) |
 //! | [`otlp`] | `otlp_grpc` | an OTLP/gRPC endpoint |
 //! | [`otlp_http`] | `otlphttp` | an OTLP/HTTP endpoint (protobuf or JSON) |
+//! | [`prometheus`] | | scrapers of `/metrics` (metrics only) |
 //!
-//! Every exporter handles all three signals and makes exactly one delivery attempt per
+//! Every exporter but `prometheus` (metrics only) handles all three signals and makes exactly one delivery attempt per
 //! `export` call, classifying its failure as retryable or permanent; the framework's
 //! `ExporterRunner` owns queueing, retries and timeouts (`sending_queue`,
 //! `retry_on_failure`, `timeout`). [`register_all`] is the one list of what this crate
@@ -21,6 +22,7 @@ pub mod file;
 pub mod nop;
 pub mod otlp;
 pub mod otlp_http;
+pub mod prometheus;
 mod shared;
 
 use harrier_core::component::Registry;
@@ -32,6 +34,7 @@ pub fn register_all(registry: &mut Registry) {
     registry.add_exporter(nop::NopExporterFactory);
     registry.add_exporter(otlp::OtlpExporterFactory);
     registry.add_exporter(otlp_http::OtlpHttpExporterFactory);
+    registry.add_exporter(prometheus::PrometheusExporterFactory);
 }
 
 #[cfg(test)]

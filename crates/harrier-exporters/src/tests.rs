@@ -23,6 +23,8 @@ fn registers_every_exporter_under_its_names_and_aliases() {
         assert_eq!(factory.signals(), Signal::ALL);
         assert!(!factory.description().is_empty());
     }
+    let prometheus = registry.exporter("prometheus").unwrap();
+    assert_eq!(prometheus.signals(), [Signal::Metrics]);
 }
 
 /// Every `[exporters...]` example in `docs/components/exporters.md` must validate.

@@ -2,9 +2,11 @@
 //!
 //! - [`otlp`]: OTLP over gRPC and HTTP (protobuf and JSON), all three signals.
 //! - [`fluent_forward`]: the Fluentd Forward Protocol v1 (Fluent Bit, Fluentd), logs.
+//! - [`host_metrics`]: metrics of the host the collector runs on (CPU, memory, ...).
 //! - [`k8s_audit`]: Kubernetes API server audit events (webhook and log file), logs.
 
 pub mod fluent_forward;
+pub mod host_metrics;
 pub mod k8s_audit;
 pub mod otlp;
 
@@ -15,4 +17,5 @@ pub fn register_all(registry: &mut Registry) {
     registry.add_receiver(otlp::OtlpFactory);
     registry.add_receiver(fluent_forward::FluentForwardFactory);
     registry.add_receiver(k8s_audit::K8sAuditFactory);
+    registry.add_receiver(host_metrics::HostMetricsFactory);
 }

@@ -149,8 +149,10 @@ fn components_and_help() {
         "  redaction [traces, metrics, logs]",
         "  fluent_forward [logs] (aliases: fluentforward)",
         "  k8s_audit [logs]",
+        "  host_metrics [metrics] (aliases: hostmetrics)",
         "  otlp_http [traces, metrics, logs] (aliases: otlphttp)",
         "  file [traces, metrics, logs]",
+        "  prometheus [metrics]",
         "  health_check:",
     ] {
         assert!(listing.contains(line), "missing {line:?} in:\n{listing}");
