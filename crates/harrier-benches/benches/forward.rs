@@ -23,7 +23,6 @@ mod common;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use harrier_loadgen::forward::{ForwardFrame, ForwardMode, RecordShape, build_frames};
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -53,11 +52,6 @@ exporters = ["nop"]
 address = ""
 "#
     )
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 async fn connect(port: u16) -> TcpStream {
@@ -100,7 +94,7 @@ fn forward(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let collector = runtime
         .block_on(harrier::Collector::start_from_toml(&config(port)))
         .unwrap();

@@ -18,7 +18,6 @@ mod common;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use prost::Message;
 use prost::bytes::{Buf, BufMut, Bytes};
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use tonic::Status;
 use tonic::client::Grpc;
@@ -85,11 +84,6 @@ address = ""
     )
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 async fn connect(port: u16) -> Channel {
     let endpoint = Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
         .unwrap()
@@ -124,7 +118,7 @@ fn pipeline(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let collector = runtime
         .block_on(harrier::Collector::start_from_toml(&config(port)))
         .unwrap();

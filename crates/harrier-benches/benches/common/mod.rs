@@ -39,3 +39,9 @@ pub fn request(spans: usize) -> ExportTraceServiceRequest {
 pub fn batch(spans: usize) -> Batch {
     Batch::from(request(spans))
 }
+
+/// A loopback port that was free a moment ago, for in-process collectors.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
