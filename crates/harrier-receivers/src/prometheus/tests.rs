@@ -1,0 +1,689 @@
+//! Tests of the prometheus receiver: conversion, target population, config checks, and
+//! the whole receiver against in-process HTTP targets (good, failing, hanging, garbage).
+
+use super::config::PrometheusConfig;
+use super::convert::{Options, SeriesTracker, TargetInfo, add_synthetic, all_stale, convert};
+use super::discovery::TargetGroup;
+use super::parse::{Exemplar, Family, MetricKind, Sample};
+use super::relabel::Relabeler;
+use super::targets;
+use harrier_core::component::Registry;
+use harrier_core::config::Config;
+use harrier_core::telemetry::Telemetry;
+use harrier_core::topology::Topology;
+use harrier_pdata::Batch;
+use harrier_pdata::otlp::common::v1::{KeyValue, any_value};
+use harrier_pdata::otlp::metrics::v1::{
+    DataPointFlags, Metric, ResourceMetrics, metric, number_data_point,
+};
+use harrier_testkit::exporters::{Probe, register_probe};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn target() -> TargetInfo {
+    TargetInfo {
+        job: "node".into(),
+        instance: "10.0.0.1:9100".into(),
+        host: "10.0.0.1".into(),
+        port: Some(9100),
+        scheme: "http",
+        labels: vec![("env".into(), "prod".into())],
+    }
+}
+
+fn sample<'a>(name: &'a str, labels: &[(&'a str, &'a str)], value: f64) -> Sample<'a> {
+    Sample {
+        name,
+        labels: labels
+            .iter()
+            .map(|(k, v)| (*k, Cow::Borrowed(*v)))
+            .collect(),
+        value,
+        timestamp_ms: None,
+        exemplar: None,
+    }
+}
+
+fn family<'a>(name: &'a str, kind: MetricKind, samples: Vec<Sample<'a>>) -> Family<'a> {
+    Family {
+        name,
+        kind,
+        help: Some(Cow::Borrowed("help text")),
+        unit: None,
+        samples,
+    }
+}
+
+fn attrs(kvs: &[KeyValue]) -> BTreeMap<String, String> {
+    kvs.iter()
+        .map(|kv| {
+            let v = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(any_value::Value::StringValue(s)) => s.clone(),
+                Some(any_value::Value::IntValue(i)) => i.to_string(),
+                other => format!("{other:?}"),
+            };
+            (kv.key.clone(), v)
+        })
+        .collect()
+}
+
+fn metrics(resources: &[ResourceMetrics]) -> BTreeMap<String, Metric> {
+    resources
+        .iter()
+        .flat_map(|r| r.scope_metrics.iter())
+        .flat_map(|s| s.metrics.iter())
+        .map(|m| (m.name.clone(), m.clone()))
+        .collect()
+}
+
+fn number(p: &harrier_pdata::otlp::metrics::v1::NumberDataPoint) -> f64 {
+    match p.value {
+        Some(number_data_point::Value::AsDouble(v)) => v,
+        Some(number_data_point::Value::AsInt(v)) => v as f64,
+        None => f64::NAN,
+    }
+}
+
+fn run(
+    families: &[Family<'_>],
+    tracker: &mut SeriesTracker,
+    relabel: &Relabeler,
+    honor_labels: bool,
+    now_ms: i64,
+) -> (Vec<ResourceMetrics>, super::Counts) {
+    let options = Options {
+        honor_labels,
+        honor_timestamps: true,
+        metric_relabel: relabel,
+    };
+    convert(families, &target(), &options, tracker, now_ms)
+}
+
+fn no_relabel() -> Relabeler {
+    Relabeler::new(&[], "metric_relabel_configs").unwrap()
+}
+
+#[test]
+fn counters_are_cumulative_sums_with_tracked_start_and_resets() {
+    let relabel = no_relabel();
+    let mut tracker = SeriesTracker::default();
+    let fam = |v: f64| {
+        vec![family(
+            "requests_total",
+            MetricKind::Counter,
+            vec![sample("requests_total", &[("code", "200")], v)],
+        )]
+    };
+    let (out, counts) = run(&fam(10.0), &mut tracker, &relabel, false, 1_000);
+    assert_eq!(counts.scraped, 1);
+    assert_eq!(counts.series_added, 1);
+    let resource = attrs(&out[0].resource.as_ref().unwrap().attributes);
+    assert_eq!(resource["service.name"], "node");
+    assert_eq!(resource["service.instance.id"], "10.0.0.1:9100");
+    assert_eq!(resource["server.address"], "10.0.0.1");
+    assert_eq!(resource["server.port"], "9100");
+    assert_eq!(resource["url.scheme"], "http");
+    let m = &metrics(&out)["requests_total"];
+    assert_eq!(m.description, "help text");
+    let Some(metric::Data::Sum(sum)) = &m.data else {
+        panic!("not a sum: {m:?}")
+    };
+    assert!(sum.is_monotonic);
+    assert_eq!(sum.aggregation_temporality, 2);
+    let p = &sum.data_points[0];
+    assert_eq!(number(p), 10.0);
+    assert_eq!(p.start_time_unix_nano, 1_000_000_000);
+    assert_eq!(p.time_unix_nano, 1_000_000_000);
+    let a = attrs(&p.attributes);
+    assert_eq!(a["code"], "200");
+    assert_eq!(a["env"], "prod");
+    assert!(!a.contains_key("job") && !a.contains_key("instance"));
+
+    // Growing: same start. Dropping: a reset, new start just before the point.
+    let (out, counts) = run(&fam(15.0), &mut tracker, &relabel, false, 2_000);
+    assert_eq!(counts.series_added, 0);
+    let Some(metric::Data::Sum(sum)) = &metrics(&out)["requests_total"].data else {
+        panic!()
+    };
+    assert_eq!(sum.data_points[0].start_time_unix_nano, 1_000_000_000);
+    let (out, _) = run(&fam(3.0), &mut tracker, &relabel, false, 3_000);
+    let Some(metric::Data::Sum(sum)) = &metrics(&out)["requests_total"].data else {
+        panic!()
+    };
+    assert_eq!(sum.data_points[0].start_time_unix_nano, 2_999_000_000);
+    assert_eq!(number(&sum.data_points[0]), 3.0);
+}
+
+#[test]
+fn created_gives_the_start_time_and_exemplars_carry_trace_ids() {
+    let relabel = no_relabel();
+    let mut tracker = SeriesTracker::default();
+    let mut total = sample("rpc_total", &[], 7.0);
+    total.exemplar = Some(Exemplar {
+        labels: vec![
+            (
+                "trace_id",
+                Cow::Borrowed("0102030405060708090a0b0c0d0e0f10"),
+            ),
+            ("span_id", Cow::Borrowed("0102030405060708")),
+            ("user", Cow::Borrowed("x")),
+        ],
+        value: 1.0,
+        timestamp_ms: Some(500),
+    });
+    let fams = vec![Family {
+        unit: Some("seconds"),
+        ..family(
+            "rpc",
+            MetricKind::Counter,
+            vec![total, sample("rpc_created", &[], 100.5)],
+        )
+    }];
+    let (out, counts) = run(&fams, &mut tracker, &relabel, false, 1_000_000);
+    assert_eq!(counts.scraped, 2);
+    let m = &metrics(&out)["rpc"];
+    assert_eq!(m.unit, "seconds");
+    let Some(metric::Data::Sum(sum)) = &m.data else {
+        panic!()
+    };
+    assert_eq!(sum.data_points.len(), 1, "the _created sample is no point");
+    let p = &sum.data_points[0];
+    assert_eq!(p.start_time_unix_nano, 100_500_000_000);
+    let e = &p.exemplars[0];
+    assert_eq!(e.trace_id, (1..=16).collect::<Vec<u8>>());
+    assert_eq!(e.span_id, (1..=8).collect::<Vec<u8>>());
+    assert_eq!(e.time_unix_nano, 500_000_000);
+    assert_eq!(attrs(&e.filtered_attributes)["user"], "x");
+}
+
+#[test]
+fn histograms_and_summaries() {
+    let relabel = no_relabel();
+    let mut tracker = SeriesTracker::default();
+    let fams = vec![
+        family(
+            "latency_seconds",
+            MetricKind::Histogram,
+            vec![
+                sample(
+                    "latency_seconds_bucket",
+                    &[("path", "/a"), ("le", "0.1")],
+                    2.0,
+                ),
+                sample(
+                    "latency_seconds_bucket",
+                    &[("path", "/a"), ("le", "1")],
+                    5.0,
+                ),
+                sample(
+                    "latency_seconds_bucket",
+                    &[("path", "/a"), ("le", "+Inf")],
+                    6.0,
+                ),
+                sample("latency_seconds_sum", &[("path", "/a")], 3.5),
+                sample("latency_seconds_count", &[("path", "/a")], 6.0),
+                sample(
+                    "latency_seconds_bucket",
+                    &[("path", "/b"), ("le", "0.1")],
+                    0.0,
+                ),
+                sample(
+                    "latency_seconds_bucket",
+                    &[("path", "/b"), ("le", "+Inf")],
+                    1.0,
+                ),
+                sample("latency_seconds_sum", &[("path", "/b")], 9.0),
+                sample("latency_seconds_count", &[("path", "/b")], 1.0),
+            ],
+        ),
+        family(
+            "rpc_duration",
+            MetricKind::Summary,
+            vec![
+                sample("rpc_duration", &[("quantile", "0.5")], 0.2),
+                sample("rpc_duration", &[("quantile", "0.99")], 0.9),
+                sample("rpc_duration_sum", &[], 12.0),
+                sample("rpc_duration_count", &[], 40.0),
+            ],
+        ),
+    ];
+    let (out, counts) = run(&fams, &mut tracker, &relabel, false, 5_000);
+    assert_eq!(counts.scraped, 13);
+    assert_eq!(counts.series_added, 3);
+    let all = metrics(&out);
+    let Some(metric::Data::Histogram(h)) = &all["latency_seconds"].data else {
+        panic!()
+    };
+    assert_eq!(h.aggregation_temporality, 2);
+    assert_eq!(h.data_points.len(), 2);
+    let a = &h.data_points[0];
+    assert_eq!(attrs(&a.attributes)["path"], "/a");
+    assert!(!attrs(&a.attributes).contains_key("le"));
+    assert_eq!(a.explicit_bounds, vec![0.1, 1.0]);
+    assert_eq!(a.bucket_counts, vec![2, 3, 1]);
+    assert_eq!(a.count, 6);
+    assert_eq!(a.sum, Some(3.5));
+    assert_eq!(a.start_time_unix_nano, 5_000_000_000);
+    let b = &h.data_points[1];
+    assert_eq!(b.bucket_counts, vec![0, 1]);
+    let Some(metric::Data::Summary(s)) = &all["rpc_duration"].data else {
+        panic!()
+    };
+    let p = &s.data_points[0];
+    assert_eq!(p.count, 40);
+    assert_eq!(p.sum, 12.0);
+    let q: Vec<(f64, f64)> = p
+        .quantile_values
+        .iter()
+        .map(|q| (q.quantile, q.value))
+        .collect();
+    assert_eq!(q, vec![(0.5, 0.2), (0.99, 0.9)]);
+}
+
+#[test]
+fn gauges_untyped_and_label_conflicts() {
+    let relabel = no_relabel();
+    let mut tracker = SeriesTracker::default();
+    let fams = vec![
+        family(
+            "temperature",
+            MetricKind::Gauge,
+            vec![sample(
+                "temperature",
+                &[("job", "inner"), ("env", "dev"), ("room", "a")],
+                21.5,
+            )],
+        ),
+        family(
+            "mystery",
+            MetricKind::Unknown,
+            vec![sample("mystery", &[], 1.0)],
+        ),
+    ];
+    let (out, _) = run(&fams, &mut tracker, &relabel, false, 1_000);
+    let all = metrics(&out);
+    let Some(metric::Data::Gauge(g)) = &all["temperature"].data else {
+        panic!()
+    };
+    let a = attrs(&g.data_points[0].attributes);
+    assert_eq!(a["exported_job"], "inner");
+    assert_eq!(a["exported_env"], "dev");
+    assert_eq!(a["env"], "prod");
+    assert_eq!(a["room"], "a");
+    assert!(matches!(all["mystery"].data, Some(metric::Data::Gauge(_))));
+
+    // honor_labels: the scraped values win; a scraped job makes its own resource.
+    let mut tracker = SeriesTracker::default();
+    let (out, _) = run(&fams, &mut tracker, &relabel, true, 1_000);
+    assert_eq!(out.len(), 2);
+    let inner = out
+        .iter()
+        .find(|r| attrs(&r.resource.as_ref().unwrap().attributes)["service.name"] == "inner")
+        .unwrap();
+    let Some(metric::Data::Gauge(g)) = &metrics(std::slice::from_ref(inner))["temperature"].data
+    else {
+        panic!()
+    };
+    assert_eq!(attrs(&g.data_points[0].attributes)["env"], "dev");
+}
+
+#[test]
+fn vanished_series_and_down_targets_get_staleness_markers() {
+    let relabel = no_relabel();
+    let mut tracker = SeriesTracker::default();
+    let both = vec![family(
+        "g",
+        MetricKind::Gauge,
+        vec![
+            sample("g", &[("k", "1")], 1.0),
+            sample("g", &[("k", "2")], 2.0),
+        ],
+    )];
+    let one = vec![family(
+        "g",
+        MetricKind::Gauge,
+        vec![sample("g", &[("k", "1")], 1.0)],
+    )];
+    run(&both, &mut tracker, &relabel, false, 1_000);
+    let (out, counts) = run(&one, &mut tracker, &relabel, false, 2_000);
+    assert_eq!(counts.stale, 1);
+    let Some(metric::Data::Gauge(g)) = &metrics(&out)["g"].data else {
+        panic!()
+    };
+    assert_eq!(g.data_points.len(), 2);
+    let stale = g
+        .data_points
+        .iter()
+        .find(|p| attrs(&p.attributes)["k"] == "2")
+        .unwrap();
+    assert!(number(stale).is_nan());
+    assert_eq!(stale.flags, DataPointFlags::NoRecordedValueMask as u32);
+    assert_eq!(stale.time_unix_nano, 2_000_000_000);
+    assert_eq!(tracker.len(), 1);
+
+    // The target goes down: everything left is stale, and `up` says 0.
+    let (mut out, n) = all_stale(&target(), &mut tracker, 3_000);
+    assert_eq!(n, 1);
+    assert!(tracker.is_empty());
+    add_synthetic(&mut out, &target(), false, 0.25, &Default::default(), 3_000);
+    let all = metrics(&out);
+    let Some(metric::Data::Gauge(up)) = &all["up"].data else {
+        panic!()
+    };
+    assert_eq!(number(&up.data_points[0]), 0.0);
+    assert_eq!(attrs(&up.data_points[0].attributes)["env"], "prod");
+    let Some(metric::Data::Gauge(d)) = &all["scrape_duration_seconds"].data else {
+        panic!()
+    };
+    assert_eq!(number(&d.data_points[0]), 0.25);
+    for name in [
+        "scrape_samples_scraped",
+        "scrape_samples_post_metric_relabeling",
+        "scrape_series_added",
+    ] {
+        assert!(all.contains_key(name), "{name} missing");
+    }
+}
+
+fn job_of(toml_text: &str) -> super::config::Job {
+    let value: toml::Value = toml::from_str(toml_text).unwrap();
+    let config: PrometheusConfig = value.try_into().unwrap();
+    config.jobs().unwrap().remove(0)
+}
+
+#[test]
+fn targets_get_prometheus_default_labels_and_urls() {
+    let job = job_of(
+        r#"
+        [[config.scrape_configs]]
+        job_name = "blackbox"
+        metrics_path = "/probe"
+        scheme = "https"
+        scrape_interval = "30s"
+        params = { module = ["http_2xx"], target = ["a b"] }
+        [[config.scrape_configs.static_configs]]
+        targets = ["example:9115", "[::1]:9115"]
+        labels = { team = "web" }
+        "#,
+    );
+    assert_eq!(job.interval, Duration::from_secs(30));
+    assert_eq!(job.timeout, Duration::from_secs(10));
+    let groups = vec![TargetGroup {
+        targets: job.config.static_configs[0].targets.clone(),
+        labels: job.config.static_configs[0].labels.clone(),
+        source: "static:0".into(),
+    }];
+    let (targets, errors) = targets::build(&job, &groups);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(targets.len(), 2);
+    assert_eq!(
+        targets[0].url,
+        "https://example:9115/probe?module=http_2xx&target=a%20b"
+    );
+    assert_eq!(targets[0].info.job, "blackbox");
+    assert_eq!(targets[0].info.instance, "example:9115");
+    assert_eq!(targets[0].info.host, "example");
+    assert_eq!(targets[0].info.port, Some(9115));
+    assert_eq!(targets[0].info.labels, vec![("team".into(), "web".into())]);
+    assert_eq!(targets[1].info.host, "::1");
+    assert_ne!(targets[0].key, targets[1].key);
+}
+
+#[test]
+fn bad_configs_name_their_keys() {
+    let errors = |text: &str| -> Vec<String> {
+        let value: toml::Value = toml::from_str(text).unwrap();
+        match value.try_into::<PrometheusConfig>() {
+            Ok(c) => match c.jobs() {
+                Ok(_) => Vec::new(),
+                Err(e) => e.iter().map(ToString::to_string).collect(),
+            },
+            Err(e) => vec![e.to_string()],
+        }
+    };
+    let e = errors(
+        r#"
+        [[config.scrape_configs]]
+        job_name = "a"
+        scrape_interval = "5s"
+        scrape_timeout = "10s"
+        [[config.scrape_configs.static_configs]]
+        targets = ["http://x:1/metrics"]
+        [[config.scrape_configs]]
+        job_name = "a"
+        "#,
+    );
+    let all = e.join("\n");
+    assert!(
+        all.contains("config.scrape_configs[0].scrape_timeout"),
+        "{all}"
+    );
+    assert!(
+        all.contains("config.scrape_configs[0].static_configs[0].targets[0]"),
+        "{all}"
+    );
+    assert!(all.contains("config.scrape_configs[1].job_name"), "{all}");
+    assert!(
+        all.contains("config.scrape_configs[1]: no targets"),
+        "{all}"
+    );
+    assert!(!errors("[config]\nscrape_configs = []").is_empty());
+    assert!(!errors("[config]\nbogus = 1").is_empty());
+}
+
+/// A tiny HTTP/1.1 target: `/ok` serves the shared exposition, `/500` fails, `/hang`
+/// never answers, `/garbage` serves junk. Records request heads.
+struct FakeTarget {
+    port: u16,
+    body: Arc<Mutex<(String, String)>>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+async fn fake_target(content_type: &str, body: &str) -> FakeTarget {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let shared = Arc::new(Mutex::new((content_type.to_string(), body.to_string())));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let (s, r) = (Arc::clone(&shared), Arc::clone(&requests));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (s, r) = (Arc::clone(&s), Arc::clone(&r));
+            tokio::spawn(async move {
+                loop {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match stream.read(&mut byte).await {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&head).to_string();
+                    r.lock().unwrap().push(head.clone());
+                    let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let (status, ctype, body) = if path.starts_with("/ok") {
+                        let (c, b) = s.lock().unwrap().clone();
+                        ("200 OK", c, b)
+                    } else if path.starts_with("/500") {
+                        (
+                            "500 Internal Server Error",
+                            "text/plain".into(),
+                            "boom".into(),
+                        )
+                    } else if path.starts_with("/hang") {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        return;
+                    } else {
+                        (
+                            "200 OK",
+                            "text/plain; version=0.0.4".into(),
+                            "this is { not an exposition\n".into(),
+                        )
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    FakeTarget {
+        port,
+        body: shared,
+        requests,
+    }
+}
+
+fn gauge_value(batches: &[Batch], job: &str, name: &str) -> Vec<f64> {
+    let mut out = Vec::new();
+    for b in batches {
+        let Batch::Metrics(resources) = b else {
+            continue;
+        };
+        for r in resources {
+            if attrs(&r.resource.as_ref().unwrap().attributes)["service.name"] != job {
+                continue;
+            }
+            if let Some(m) = metrics(std::slice::from_ref(r)).get(name)
+                && let Some(metric::Data::Gauge(g)) = &m.data
+            {
+                out.extend(g.data_points.iter().map(number));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scrapes_good_targets_while_bad_ones_are_down() {
+    let good = fake_target(
+        "text/plain; version=0.0.4; charset=utf-8",
+        "# HELP temp Temperature.\n# TYPE temp gauge\ntemp{room=\"a\"} 21.5\n# TYPE hits counter\nhits 3\n",
+    )
+    .await;
+    let bad = fake_target("text/plain", "").await;
+    let password = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(password.path(), "s3cret\n").unwrap();
+    let text = format!(
+        r#"
+        [receivers.prometheus.config.global]
+        scrape_interval = "200ms"
+        scrape_timeout = "150ms"
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "good"
+        metrics_path = "/ok"
+        [receivers.prometheus.config.scrape_configs.basic_auth]
+        username = "prom"
+        password_file = "{password}"
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{good}"]
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "failing"
+        metrics_path = "/500"
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{bad}"]
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "hanging"
+        metrics_path = "/hang"
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{bad}"]
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "garbage"
+        metrics_path = "/garbage"
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{bad}"]
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "refused"
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{closed}"]
+        [exporters.probe]
+        [service.telemetry.metrics]
+        address = ""
+        [service.pipelines.metrics]
+        receivers = ["prometheus"]
+        exporters = ["probe"]
+        "#,
+        password = password.path().display(),
+        good = good.port,
+        bad = bad.port,
+        closed = harrier_testkit::free_port(),
+    );
+    let probe = Probe::new();
+    let mut registry = Registry::new();
+    crate::register_all(&mut registry);
+    register_probe(&mut registry, &probe);
+    let config = Config::from_toml(&text).unwrap();
+    let telemetry = Telemetry::new();
+    let running = Topology::build(&config, &registry, &telemetry)
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let jobs = ["good", "failing", "hanging", "garbage", "refused"];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let batches = probe.batches();
+        let done = jobs
+            .iter()
+            .all(|j| gauge_value(&batches, j, "up").len() >= 2);
+        if done || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The good target disappears from its own exposition: temp goes stale.
+    good.body.lock().unwrap().1 = "# TYPE hits counter\nhits 4\n".into();
+    let before = probe.batches().len();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while probe.batches().len() < before + 3 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running.shutdown().await;
+    let batches = probe.batches();
+    let up = gauge_value(&batches, "good", "up");
+    assert!(
+        up.len() >= 2 && up.iter().all(|v| *v == 1.0),
+        "good up: {up:?}"
+    );
+    for job in ["failing", "hanging", "garbage", "refused"] {
+        let up = gauge_value(&batches, job, "up");
+        assert!(
+            up.len() >= 2 && up.iter().all(|v| *v == 0.0),
+            "{job} up: {up:?}"
+        );
+    }
+    let temps = gauge_value(&batches, "good", "temp");
+    assert!(temps.contains(&21.5), "{temps:?}");
+    assert!(
+        temps.last().unwrap().is_nan(),
+        "temp not marked stale: {temps:?}"
+    );
+    let heads = good.requests.lock().unwrap().clone();
+    let head = heads[0].to_ascii_lowercase();
+    assert!(
+        head.contains("accept: application/openmetrics-text"),
+        "{head}"
+    );
+    assert!(
+        head.contains("x-prometheus-scrape-timeout-seconds: 0.15"),
+        "{head}"
+    );
+    // "prom:s3cret" in base64.
+    assert!(
+        head.contains("authorization: basic chjvbtpzm2nyzxq="),
+        "{head}"
+    );
+    assert!(head.contains("user-agent: harrier/"), "{head}");
+    let failures = telemetry.counter_sum("harrier_receiver_prometheus_scrape_failures", &[]);
+    assert!(failures >= 8, "failures counted: {failures}");
+}
