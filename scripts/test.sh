@@ -10,7 +10,7 @@ log() { printf '\n== %s\n' "$*"; }
 # rustfmt and clippy come with the machine's toolchain; the OpenTelemetry SDK peers are
 # crates (dev-dependencies) fetched by cargo. Debian packages the tests start as real
 # peers are listed here and installed only when missing.
-APT_PACKAGES=()
+APT_PACKAGES=(prometheus prometheus-node-exporter)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -21,14 +21,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Python peers (e.g. the fluent-logger client) live in a venv at .venv; tests find its
+# Python peers (the fluent-logger client, a prometheus_client app) live in a venv at .venv; tests find its
 # interpreter through HARRIER_TEST_PYTHON.
-PY_PACKAGES=(fluent-logger==0.11.1 msgpack)
+PY_PACKAGES=(fluent-logger==0.11.1 msgpack prometheus_client==0.21.1)
 if [ ! -x .venv/bin/python ]; then
   log "creating the Python venv (.venv)"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import fluent, msgpack' >/dev/null 2>&1; then
+if ! .venv/bin/python -c 'import fluent, msgpack, prometheus_client' >/dev/null 2>&1; then
   log "installing Python packages: ${PY_PACKAGES[*]}"
   .venv/bin/pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi

@@ -18,7 +18,6 @@ use harrier_pdata::attrs::{get, get_str};
 use harrier_pdata::otlp::common::v1::{AnyValue, KeyValue, any_value::Value as V};
 use harrier_pdata::otlp::logs::v1::LogRecord;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Command;
 
 const T0: u64 = 1_700_000_000;
@@ -99,24 +98,6 @@ send_and_read_ack(["app.chunked", T0, {"msg": "with chunk"}, {"chunk": "m1"}])
 print("done", flush=True)
 "#;
 
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("HARRIER_TEST_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../.venv/bin/python"
-    ));
-    assert!(
-        venv.exists(),
-        "no Python interpreter for the fluent-logger client: set HARRIER_TEST_PYTHON or \
-         create {} with `python3 -m venv .venv && .venv/bin/pip install fluent-logger==0.11.1 msgpack` \
-         (scripts/test.sh does this)",
-        venv.display()
-    );
-    venv
-}
-
 fn value(attrs: &[KeyValue], key: &str) -> Option<V> {
     get(attrs, key).and_then(|v| v.value.clone())
 }
@@ -130,7 +111,7 @@ fn body(log: &LogRecord) -> String {
 
 #[test]
 fn fluent_logger_and_hand_built_frames_arrive_mapped() {
-    let python = python();
+    let python = common::python();
     let port = common::free_port();
     let mut harrier = common::start(&format!(
         r#"

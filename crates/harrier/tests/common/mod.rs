@@ -188,3 +188,138 @@ pub fn post_batch(port: u16, batch: &harrier_pdata::Batch) -> u16 {
         &batch.encode_request(),
     )
 }
+
+/// The Python interpreter of the test venv (fluent-logger, prometheus_client).
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("HARRIER_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../.venv/bin/python"
+    ));
+    assert!(
+        venv.exists(),
+        "no Python interpreter for the Python test peers: set HARRIER_TEST_PYTHON or \
+         create {} with `python3 -m venv .venv && .venv/bin/pip install fluent-logger==0.11.1 msgpack prometheus_client==0.21.1` \
+         (scripts/test.sh does this)",
+        venv.display()
+    );
+    venv
+}
+
+/// A peer process (prometheus, node-exporter, a Python app) killed when dropped.
+pub struct Peer {
+    pub child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The path of a peer binary from Debian's packages, or `None` (with a loud message)
+/// when it is missing outside CI; under `CI` a missing peer fails the test.
+pub fn peer_binary(path: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(path);
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{path} is missing: scripts/test.sh installs it"
+    );
+    eprintln!("SKIPPED: {path} is not installed (scripts/test.sh installs it)");
+    None
+}
+
+/// Starts `program args` (with `{port}` and `{dir}` filled in) and waits until
+/// `ready_path` answers HTTP 200 on the port.
+pub fn spawn_peer(program: &Path, args: &[&str], ready_path: &str) -> Peer {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            a.replace("{port}", &port.to_string())
+                .replace("{dir}", &dir.path().display().to_string())
+        })
+        .collect();
+    let child = Command::new(program)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let peer = Peer { child, port, dir };
+    wait_for(30, &format!("{} to be ready", program.display()), || {
+        http_get(port, ready_path)
+            .is_ok_and(|r| r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200"))
+    });
+    peer
+}
+
+/// Runs a Prometheus instant query against the server on `port`; returns the `result`
+/// vector as (labels, value) pairs.
+pub fn prometheus_query(
+    port: u16,
+    query: &str,
+) -> Vec<(std::collections::BTreeMap<String, String>, f64)> {
+    let mut encoded = String::new();
+    for b in query.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    // HTTP/1.0, so the reply is never chunked.
+    let get = || -> Result<String, std::io::Error> {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(
+            s,
+            "GET /api/v1/query?query={encoded} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+        )?;
+        let mut out = String::new();
+        s.read_to_string(&mut out)?;
+        Ok(out)
+    };
+    let Ok(response) = get() else {
+        return Vec::new();
+    };
+    let Some((_, body)) = response.split_once("\r\n\r\n") else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    json["data"]["result"]
+        .as_array()
+        .map(|results| {
+            results
+                .iter()
+                .map(|r| {
+                    let labels = r["metric"]
+                        .as_object()
+                        .map(|m| {
+                            m.iter()
+                                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let value = r["value"][1]
+                        .as_str()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(f64::NAN);
+                    (labels, value)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
