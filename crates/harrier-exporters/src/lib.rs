@@ -8,8 +8,9 @@
 //! | [`otlp`] | `otlp_grpc` | an OTLP/gRPC endpoint |
 //! | [`otlp_http`] | `otlphttp` | an OTLP/HTTP endpoint (protobuf or JSON) |
 //! | [`prometheus`] | | scrapers of `/metrics` (metrics only) |
+//! | [`prometheus_remote_write`] | `prometheusremotewrite` | a Prometheus remote-write endpoint (metrics only) |
 //!
-//! Every exporter but `prometheus` (metrics only) handles all three signals and makes exactly one delivery attempt per
+//! Every exporter but `prometheus` and `prometheus_remote_write` (metrics only) handles all three signals and makes exactly one delivery attempt per
 //! `export` call, classifying its failure as retryable or permanent; the framework's
 //! `ExporterRunner` owns queueing, retries and timeouts (`sending_queue`,
 //! `retry_on_failure`, `timeout`). [`register_all`] is the one list of what this crate
@@ -23,6 +24,7 @@ pub mod nop;
 pub mod otlp;
 pub mod otlp_http;
 pub mod prometheus;
+pub mod prometheus_remote_write;
 mod shared;
 
 use harrier_core::component::Registry;
@@ -35,6 +37,7 @@ pub fn register_all(registry: &mut Registry) {
     registry.add_exporter(otlp::OtlpExporterFactory);
     registry.add_exporter(otlp_http::OtlpHttpExporterFactory);
     registry.add_exporter(prometheus::PrometheusExporterFactory);
+    registry.add_exporter(prometheus_remote_write::PrometheusRemoteWriteExporterFactory);
 }
 
 #[cfg(test)]

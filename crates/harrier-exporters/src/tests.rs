@@ -25,6 +25,11 @@ fn registers_every_exporter_under_its_names_and_aliases() {
     }
     let prometheus = registry.exporter("prometheus").unwrap();
     assert_eq!(prometheus.signals(), [Signal::Metrics]);
+    for name in ["prometheus_remote_write", "prometheusremotewrite"] {
+        let remote_write = registry.exporter(name).unwrap();
+        assert_eq!(remote_write.type_name(), "prometheus_remote_write");
+        assert_eq!(remote_write.signals(), [Signal::Metrics]);
+    }
 }
 
 /// Every `[exporters...]` example in `docs/components/exporters.md` must validate.

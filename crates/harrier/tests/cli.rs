@@ -153,6 +153,7 @@ fn components_and_help() {
         "  otlp_http [traces, metrics, logs] (aliases: otlphttp)",
         "  file [traces, metrics, logs]",
         "  prometheus [metrics]",
+        "  prometheus_remote_write [metrics] (aliases: prometheusremotewrite)",
         "  health_check:",
     ] {
         assert!(listing.contains(line), "missing {line:?} in:\n{listing}");

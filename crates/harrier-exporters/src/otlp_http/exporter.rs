@@ -4,6 +4,7 @@
 use super::config::{HttpCompression, HttpEncoding, HttpSettings};
 use super::response::{MAX_RESPONSE_BYTES, ResponseParts, classify_response};
 use crate::shared::error_chain;
+use crate::shared::http::read_body;
 use crate::shared::partial_success::PartialSuccessReporter;
 use crate::shared::tls::read_ca_bundle;
 use async_trait::async_trait;
@@ -13,7 +14,7 @@ use harrier_core::component::Exporter;
 use harrier_core::error::{ComponentError, ExportError};
 use harrier_pdata::Batch;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::{Certificate, Client, Response, Url};
+use reqwest::{Certificate, Client, Url};
 use std::io::Write as _;
 use std::sync::OnceLock;
 use std::time::SystemTime;
@@ -87,25 +88,6 @@ pub(crate) fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut encoder = GzEncoder::new(Vec::with_capacity(data.len() / 4 + 64), Compression::fast());
     encoder.write_all(data)?;
     encoder.finish()
-}
-
-/// Reads at most `limit` bytes of the body; a body that fails midway yields what was read.
-async fn read_body(mut response: Response, limit: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    while body.len() < limit {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = limit - body.len();
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                tracing::debug!(error = %error_chain(&e), "could not read the whole response body");
-                break;
-            }
-        }
-    }
-    body
 }
 
 /// A request that got no HTTP response: retryable (connection refused or reset, DNS,

@@ -6,9 +6,9 @@
 //! Everything here is pure (the clock is a parameter) so it is tested without a server.
 
 use super::config::HttpEncoding;
+pub(crate) use crate::shared::http::parse_retry_after;
 use crate::shared::partial_success::PartialSuccess;
 use crate::shared::rpc_status::RpcStatus;
-use crate::shared::time::parse_http_date;
 use crate::shared::truncate_for_log;
 use harrier_core::error::ExportError;
 use harrier_pdata::Signal;
@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResp
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 use reqwest::StatusCode;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// How much of a response body is read (partial success, error status); the rest is
 /// discarded.
@@ -91,16 +91,6 @@ impl BodyFormat {
             },
         }
     }
-}
-
-/// `Retry-After` as delay-seconds or an HTTP-date (a date in the past means "now").
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return value.parse().ok().map(Duration::from_secs);
-    }
-    let date = parse_http_date(value)?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The server's explanation of a failure: the `message` of a `google.rpc.Status`

@@ -10,11 +10,11 @@
 
 mod config;
 mod exporter;
-mod naming;
+pub(crate) mod naming;
 mod store;
 #[cfg(test)]
 mod tests;
-mod text;
+pub(crate) mod text;
 
 pub use config::PrometheusConfig;
 

@@ -2,7 +2,13 @@
 //! compatibility" specification: invalid characters become `_`, a leading digit gets a
 //! `_` prefix, runs of `_` collapse, UCUM units become suffixes (`ms` ->
 //! `_milliseconds`, `By/s` -> `_bytes_per_second`, `1` -> `_ratio` for gauges,
-//! `{...}` annotations dropped) and monotonic counters end in `_total`.
+//! `{...}` annotations dropped) and monotonic counters end in `_total`; resource
+//! attributes become `job`/`instance` and scopes `otel_scope_name`/`otel_scope_version`.
+//!
+//! Shared by the pull exporter (`prometheus`) and `prometheus_remote_write`.
+
+use super::text::format_float;
+use harrier_pdata::otlp::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 
 /// What a metric becomes in Prometheus; decides which suffixes its name gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -158,4 +164,74 @@ pub(crate) fn metric_name(name: &str, unit: &str, metric_type: MetricType) -> St
         out.push_str("_total");
     }
     metric_name_chars(&out)
+}
+
+// Resource attributes that become `job`/`instance` instead of `target_info` labels.
+/// `service.name`: the `job` (after the namespace, if any).
+pub(crate) const SERVICE_NAME: &str = "service.name";
+/// `service.namespace`: the `job`'s prefix.
+pub(crate) const SERVICE_NAMESPACE: &str = "service.namespace";
+/// `service.instance.id`: the `instance`.
+pub(crate) const SERVICE_INSTANCE_ID: &str = "service.instance.id";
+
+/// `job` (`service.namespace/service.name`, or `service.name`) and `instance`
+/// (`service.instance.id`) from a resource's attributes, the ones present.
+pub(crate) fn target_labels(attributes: &[KeyValue]) -> Vec<(String, String)> {
+    let get =
+        |key: &str| harrier_pdata::attrs::get(attributes, key).map(|v| any_value_string(Some(v)));
+    let mut labels = Vec::new();
+    let job = match (get(SERVICE_NAMESPACE), get(SERVICE_NAME)) {
+        (Some(ns), Some(name)) if !ns.is_empty() => Some(format!("{ns}/{name}")),
+        (_, name) => name,
+    };
+    if let Some(job) = job {
+        labels.push(("job".to_string(), job));
+    }
+    if let Some(instance) = get(SERVICE_INSTANCE_ID) {
+        labels.push(("instance".to_string(), instance));
+    }
+    labels
+}
+
+/// `otel_scope_name` and `otel_scope_version` of a scope, the non-empty ones.
+pub(crate) fn scope_labels(scope: Option<&InstrumentationScope>) -> Vec<(String, String)> {
+    let mut labels = Vec::new();
+    if let Some(scope) = scope {
+        if !scope.name.is_empty() {
+            labels.push(("otel_scope_name".to_string(), scope.name.clone()));
+        }
+        if !scope.version.is_empty() {
+            labels.push(("otel_scope_version".to_string(), scope.version.clone()));
+        }
+    }
+    labels
+}
+
+/// An attribute value as label text (arrays and maps as JSON-like text).
+pub(crate) fn any_value_string(value: Option<&AnyValue>) -> String {
+    match value.and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(any_value::Value::BoolValue(b)) => b.to_string(),
+        Some(any_value::Value::IntValue(i)) => i.to_string(),
+        Some(any_value::Value::DoubleValue(d)) => format_float(*d),
+        Some(any_value::Value::BytesValue(b)) => hex::encode(b),
+        Some(any_value::Value::ArrayValue(array)) => {
+            let items: Vec<String> = array
+                .values
+                .iter()
+                .map(|v| any_value_string(Some(v)))
+                .collect();
+            format!("[{}]", items.join(","))
+        }
+        Some(any_value::Value::KvlistValue(list)) => {
+            let items: Vec<String> = list
+                .values
+                .iter()
+                .map(|kv| format!("{}:{}", kv.key, any_value_string(kv.value.as_ref())))
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+        // Dictionary references cannot be resolved here; profiles only.
+        Some(_) | None => String::new(),
+    }
 }

@@ -6,9 +6,12 @@
 //! updated within the expiration, then writes every series sorted by name and labels,
 //! so the output is deterministic. Both take `now` so tests control the clock.
 
-use super::naming::{MetricType, label_name, metric_name};
+use super::naming::{
+    MetricType, SERVICE_INSTANCE_ID, SERVICE_NAME, SERVICE_NAMESPACE, any_value_string, label_name,
+    metric_name, scope_labels, target_labels,
+};
 use super::text::{escape_help, format_float, write_sample};
-use harrier_pdata::otlp::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use harrier_pdata::otlp::common::v1::KeyValue;
 use harrier_pdata::otlp::metrics::v1::{
     AggregationTemporality, Metric, NumberDataPoint, ResourceMetrics, metric, number_data_point,
 };
@@ -16,11 +19,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
-
-/// Resource attributes that become `job`/`instance` instead of `target_info` labels.
-const SERVICE_NAME: &str = "service.name";
-const SERVICE_NAMESPACE: &str = "service.namespace";
-const SERVICE_INSTANCE_ID: &str = "service.instance.id";
 
 /// Identifies one series: its Prometheus family name and labels sorted by name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -342,65 +340,6 @@ fn number(point: &NumberDataPoint) -> SeriesValue {
         Some(number_data_point::Value::AsInt(v)) => v as f64,
         None => 0.0,
     })
-}
-
-fn target_labels(attributes: &[KeyValue]) -> Vec<(String, String)> {
-    let get =
-        |key: &str| harrier_pdata::attrs::get(attributes, key).map(|v| any_value_string(Some(v)));
-    let mut labels = Vec::new();
-    let job = match (get(SERVICE_NAMESPACE), get(SERVICE_NAME)) {
-        (Some(ns), Some(name)) if !ns.is_empty() => Some(format!("{ns}/{name}")),
-        (_, name) => name,
-    };
-    if let Some(job) = job {
-        labels.push(("job".to_string(), job));
-    }
-    if let Some(instance) = get(SERVICE_INSTANCE_ID) {
-        labels.push(("instance".to_string(), instance));
-    }
-    labels
-}
-
-fn scope_labels(scope: Option<&InstrumentationScope>) -> Vec<(String, String)> {
-    let mut labels = Vec::new();
-    if let Some(scope) = scope {
-        if !scope.name.is_empty() {
-            labels.push(("otel_scope_name".to_string(), scope.name.clone()));
-        }
-        if !scope.version.is_empty() {
-            labels.push(("otel_scope_version".to_string(), scope.version.clone()));
-        }
-    }
-    labels
-}
-
-/// An attribute value as label text (arrays and maps as JSON-like text).
-fn any_value_string(value: Option<&AnyValue>) -> String {
-    match value.and_then(|v| v.value.as_ref()) {
-        Some(any_value::Value::StringValue(s)) => s.clone(),
-        Some(any_value::Value::BoolValue(b)) => b.to_string(),
-        Some(any_value::Value::IntValue(i)) => i.to_string(),
-        Some(any_value::Value::DoubleValue(d)) => format_float(*d),
-        Some(any_value::Value::BytesValue(b)) => hex::encode(b),
-        Some(any_value::Value::ArrayValue(array)) => {
-            let items: Vec<String> = array
-                .values
-                .iter()
-                .map(|v| any_value_string(Some(v)))
-                .collect();
-            format!("[{}]", items.join(","))
-        }
-        Some(any_value::Value::KvlistValue(list)) => {
-            let items: Vec<String> = list
-                .values
-                .iter()
-                .map(|kv| format!("{}:{}", kv.key, any_value_string(kv.value.as_ref())))
-                .collect();
-            format!("{{{}}}", items.join(","))
-        }
-        // Dictionary references cannot be resolved here; profiles only.
-        Some(_) | None => String::new(),
-    }
 }
 
 fn write_series(out: &mut String, key: &SeriesKey, value: &SeriesValue) {

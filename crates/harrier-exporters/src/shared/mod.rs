@@ -1,6 +1,8 @@
 //! Pieces shared by several exporters: the `google.rpc.Status` messages, partial-success
-//! reporting, UTC time formatting, CA bundle reading, and error-chain formatting.
+//! reporting, UTC time formatting, CA bundle reading, HTTP response helpers
+//! (`Retry-After`, bounded body reads), and error-chain formatting.
 
+pub(crate) mod http;
 pub(crate) mod partial_success;
 pub(crate) mod rpc_status;
 pub(crate) mod time;

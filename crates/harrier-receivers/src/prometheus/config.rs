@@ -295,14 +295,10 @@ impl PrometheusConfig {
                 ));
             }
             for (j, st) in sc.static_configs.iter().enumerate() {
-                for (k, target) in st.targets.iter().enumerate() {
-                    if let Err(why) = super::targets::check_target(target) {
-                        errors.push(ConfigError::new(
-                            format!("{key}.static_configs[{j}].targets[{k}]"),
-                            why,
-                        ));
-                    }
-                }
+                errors.extend(st.problems(&format!("{key}.static_configs[{j}]")));
+            }
+            for (j, fsd) in sc.file_sd_configs.iter().enumerate() {
+                errors.extend(fsd.problems(&format!("{key}.file_sd_configs[{j}]")));
             }
             if sc.body_size_limit.0 == 0 {
                 errors.push(ConfigError::new(

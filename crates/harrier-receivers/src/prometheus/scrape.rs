@@ -4,7 +4,7 @@
 
 use super::config::Job;
 use super::convert::{self, Options, SeriesTracker};
-use super::discovery::{FileWatcher, TargetGroup};
+use super::discovery::{FileWatcher, TargetGroup, static_groups};
 use super::parse::{self, Format};
 use super::targets::{self, Target};
 use harrier_core::envelope::Envelope;
@@ -111,16 +111,7 @@ fn now_ms() -> i64 {
 /// Runs a job until `shutdown`: discovery plus one scrape loop per target.
 pub async fn run_job(rt: Arc<JobRuntime>, shutdown: CancellationToken) {
     let sc = &rt.job.config;
-    let static_groups: Vec<TargetGroup> = sc
-        .static_configs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| TargetGroup {
-            targets: s.targets.clone(),
-            labels: s.labels.clone(),
-            source: format!("static:{i}"),
-        })
-        .collect();
+    let static_groups = static_groups(&sc.static_configs);
     let mut watcher =
         (!sc.file_sd_configs.is_empty()).then(|| FileWatcher::new(&sc.file_sd_configs));
     let mut file_groups: Vec<TargetGroup> = Vec::new();

@@ -6,7 +6,7 @@
 
 use super::config::Job;
 use super::convert::TargetInfo;
-use super::discovery::TargetGroup;
+use super::discovery::{TargetGroup, validate_target};
 use super::relabel::Labels;
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -21,31 +21,6 @@ pub struct Target {
     /// A stable hash of the URL and labels: the target's identity across discovery
     /// updates and its offset within the interval.
     pub key: u64,
-}
-
-/// Checks a `host:port` target address (`[v6]:port` for IPv6); scheme and path are
-/// not allowed, as in Prometheus.
-///
-/// # Errors
-/// Why the address is not valid.
-pub fn check_target(address: &str) -> Result<(), String> {
-    if address.is_empty() {
-        return Err("empty target address".to_string());
-    }
-    if address.contains("://") {
-        return Err(format!(
-            "{address:?} must be host:port; set the scheme with `scheme`"
-        ));
-    }
-    if address.contains('/') {
-        return Err(format!(
-            "{address:?} must be host:port; set the path with `metrics_path`"
-        ));
-    }
-    if address.contains(char::is_whitespace) {
-        return Err(format!("{address:?} contains whitespace"));
-    }
-    split_host_port(address).map(|_| ())
 }
 
 /// Splits `host[:port]` (`[v6][:port]`).
@@ -142,7 +117,7 @@ pub fn build(job: &Job, groups: &[TargetGroup]) -> (Vec<Target>, Vec<String>) {
                 ));
                 continue;
             };
-            if let Err(e) = check_target(&address) {
+            if let Err(e) = validate_target(&address) {
                 errors.push(format!("job {}: {e}", sc.job_name));
                 continue;
             }

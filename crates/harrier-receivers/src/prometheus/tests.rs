@@ -687,3 +687,98 @@ async fn scrapes_good_targets_while_bad_ones_are_down() {
     let failures = telemetry.counter_sum("harrier_receiver_prometheus_scrape_failures", &[]);
     assert!(failures >= 8, "failures counted: {failures}");
 }
+
+#[test]
+fn relabel_configs_select_and_rewrite_targets() {
+    let job = job_of(
+        r#"
+        [[config.scrape_configs]]
+        job_name = "pods"
+        [[config.scrape_configs.static_configs]]
+        targets = ["10.0.0.1:8080", "10.0.0.2:8080"]
+        labels = { __meta_pod_label_app = "web", __meta_keep = "yes" }
+        [[config.scrape_configs.static_configs]]
+        targets = ["10.0.0.3:8080"]
+        labels = { __meta_pod_label_app = "db", __meta_keep = "no" }
+        [[config.scrape_configs.relabel_configs]]
+        source_labels = ["__meta_keep"]
+        regex = "yes"
+        action = "keep"
+        [[config.scrape_configs.relabel_configs]]
+        regex = "__meta_pod_label_(.+)"
+        action = "labelmap"
+        [[config.scrape_configs.relabel_configs]]
+        source_labels = ["__address__"]
+        regex = "(.+):8080"
+        target_label = "__address__"
+        replacement = "${1}:9090"
+        [[config.scrape_configs.relabel_configs]]
+        source_labels = ["app"]
+        target_label = "__metrics_path__"
+        replacement = "/$1/metrics"
+        "#,
+    );
+    let groups = super::discovery::static_groups(&job.config.static_configs);
+    let (targets, errors) = targets::build(&job, &groups);
+    assert!(errors.is_empty(), "{errors:?}");
+    let urls: Vec<&str> = targets.iter().map(|t| t.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        vec![
+            "http://10.0.0.1:9090/web/metrics",
+            "http://10.0.0.2:9090/web/metrics"
+        ]
+    );
+    // instance defaults to the relabeled address; __meta_* labels are gone.
+    assert_eq!(targets[0].info.instance, "10.0.0.1:9090");
+    assert_eq!(targets[0].info.labels, vec![("app".into(), "web".into())]);
+}
+
+#[test]
+fn metric_relabel_configs_drop_and_rename() {
+    let job = job_of(
+        r#"
+        [[config.scrape_configs]]
+        job_name = "node"
+        [[config.scrape_configs.static_configs]]
+        targets = ["10.0.0.1:9100"]
+        [[config.scrape_configs.metric_relabel_configs]]
+        source_labels = ["__name__"]
+        regex = "go_.*"
+        action = "drop"
+        [[config.scrape_configs.metric_relabel_configs]]
+        source_labels = ["device"]
+        target_label = "disk"
+        [[config.scrape_configs.metric_relabel_configs]]
+        regex = "device"
+        action = "labeldrop"
+        "#,
+    );
+    let fams = vec![
+        family(
+            "go_goroutines",
+            MetricKind::Gauge,
+            vec![sample("go_goroutines", &[], 8.0)],
+        ),
+        family(
+            "disk_reads_total",
+            MetricKind::Counter,
+            vec![sample("disk_reads_total", &[("device", "sda")], 5.0)],
+        ),
+    ];
+    let mut tracker = SeriesTracker::default();
+    let (out, counts) = run(&fams, &mut tracker, &job.metric_relabel, false, 1_000);
+    assert_eq!(counts.scraped, 2);
+    assert_eq!(counts.post_relabel, 1);
+    let all = metrics(&out);
+    assert!(!all.contains_key("go_goroutines"));
+    let Some(metric::Data::Sum(sum)) = &all["disk_reads_total"].data else {
+        panic!()
+    };
+    let a = attrs(&sum.data_points[0].attributes);
+    assert_eq!(a["disk"], "sda");
+    assert_eq!(a["env"], "prod");
+    assert!(!a.contains_key("device"));
+    let resource = attrs(&out[0].resource.as_ref().unwrap().attributes);
+    assert_eq!(resource["service.name"], "node");
+}
