@@ -16,7 +16,7 @@ pub enum Scraper {
     Memory,
     /// `system.cpu.load_average.*` from `/proc/loadavg`.
     Load,
-    /// `system.filesystem.usage` from the mount table (via sysinfo).
+    /// `system.filesystem.usage` from the mount table and `statvfs`.
     Filesystem,
     /// `system.disk.*` from `/proc/diskstats`.
     Disk,
@@ -76,8 +76,8 @@ pub struct HostMetricsConfig {
     pub collection_interval: Duration,
     /// Prefix for every `/proc` file this receiver reads itself, for running in a
     /// container with the host's `/proc` mounted (e.g. `/hostfs`). Default `/`.
-    /// The filesystem scraper's mount table comes from sysinfo, which always reads the
-    /// process's own `/proc/mounts` and cannot be redirected.
+    /// The filesystem scraper then reads the host's mount table
+    /// (`<root_path>/proc/1/mounts`) and measures mount points below `root_path`.
     pub root_path: PathBuf,
     /// The enabled scrapers, by name (`cpu`, `memory`, `load`, `filesystem`, `disk`,
     /// `network`, `paging`, `processes`). At least one is required. Default none.

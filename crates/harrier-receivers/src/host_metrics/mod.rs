@@ -8,8 +8,8 @@
 //! and counted (`harrier_receiver_host_metrics_errors{receiver, scraper}`); the others
 //! still report. Cumulative sums start at the machine's boot time (`btime` in
 //! `/proc/stat`), or at the receiver's start when that is unknown, so the start time is
-//! the same in every collection. Files under `/proc` are read below `root_path`; the
-//! filesystem scraper uses sysinfo, which always reads the collector's own mount table.
+//! the same in every collection. Files under `/proc` are read below `root_path`, and
+//! the filesystem scraper measures the host's mounts below it too.
 
 mod config;
 mod procfs;

@@ -29,9 +29,6 @@ pub enum ScrapeError {
         /// What was missing.
         message: &'static str,
     },
-    /// sysinfo failed.
-    #[error("sysinfo: {0}")]
-    Sysinfo(String),
 }
 
 /// Reads `/proc/<relative>` under the root path.
@@ -143,7 +140,7 @@ pub fn scrape(scraper: Scraper, root: &Path, times: Times) -> Result<Vec<Metric>
         Scraper::Cpu => cpu(&mut b, root)?,
         Scraper::Memory => memory(&mut b, root)?,
         Scraper::Load => load(&mut b, root)?,
-        Scraper::Filesystem => filesystem(&mut b)?,
+        Scraper::Filesystem => filesystem(&mut b, root)?,
         Scraper::Disk => disk(&mut b, root)?,
         Scraper::Network => network(&mut b, root)?,
         Scraper::Paging => paging(&mut b, root)?,
@@ -232,34 +229,135 @@ fn load(b: &mut Builder, root: &Path) -> Result<(), ScrapeError> {
     Ok(())
 }
 
-fn filesystem(b: &mut Builder) -> Result<(), ScrapeError> {
-    let disks = sysinfo::Disks::new_with_refreshed_list()
-        .map_err(|e| ScrapeError::Sysinfo(e.to_string()))?;
-    let rows: Vec<(String, String, String, u64, u64)> = disks
-        .iter()
-        .map(|d| {
-            let total = d.total_space();
-            let free = d.available_space();
-            (
-                d.name().to_string_lossy().into_owned(),
-                d.mount_point().to_string_lossy().into_owned(),
-                d.file_system().to_string_lossy().into_owned(),
-                total.saturating_sub(free),
-                free,
-            )
-        })
-        .collect();
+/// Pseudo file systems that hold no disk space; skipped as the OTel Collector's
+/// default exclusions and `df` do.
+const PSEUDO_FILESYSTEMS: &[&str] = &[
+    "autofs",
+    "binfmt_misc",
+    "bpf",
+    "cgroup",
+    "cgroup2",
+    "configfs",
+    "debugfs",
+    "devpts",
+    "fusectl",
+    "hugetlbfs",
+    "mqueue",
+    "nsfs",
+    "proc",
+    "pstore",
+    "rpc_pipefs",
+    "securityfs",
+    "selinuxfs",
+    "sysfs",
+    "tracefs",
+];
+
+/// One line of a mount table (`/proc/<pid>/mounts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Mount {
+    pub(crate) device: String,
+    pub(crate) mountpoint: String,
+    pub(crate) fs_type: String,
+    pub(crate) read_only: bool,
+}
+
+/// Undoes the octal escapes (`\040` for a space) of a mount table field.
+fn unescape_mount_field(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && bytes[i + 1..i + 4]
+                .iter()
+                .all(|c| (b'0'..=b'7').contains(c))
+        {
+            let value = u32::from(bytes[i + 1] - b'0') * 64
+                + u32::from(bytes[i + 2] - b'0') * 8
+                + u32::from(bytes[i + 3] - b'0');
+            out.push(u8::try_from(value).unwrap_or(b'?'));
+            i += 4;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses a mount table, skipping pseudo file systems; a mountpoint mounted twice keeps
+/// its last (topmost) entry.
+pub(crate) fn parse_mounts(text: &str) -> Vec<Mount> {
+    let mut mounts: Vec<Mount> = Vec::new();
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(device), Some(mountpoint), Some(fs_type), Some(options)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if PSEUDO_FILESYSTEMS.contains(&fs_type) {
+            continue;
+        }
+        let mount = Mount {
+            device: unescape_mount_field(device),
+            mountpoint: unescape_mount_field(mountpoint),
+            fs_type: fs_type.to_string(),
+            read_only: options.split(',').any(|o| o == "ro"),
+        };
+        mounts.retain(|m| m.mountpoint != mount.mountpoint);
+        mounts.push(mount);
+    }
+    mounts
+}
+
+/// `system.filesystem.usage` (`used`, `free`, `reserved`) for every mount of the
+/// table below `root`: the host's (`<root>/proc/1/mounts`) when `root` is not `/`, the
+/// collector's own otherwise; each mountpoint is measured at `<root>/<mountpoint>`.
+fn filesystem(b: &mut Builder, root: &Path) -> Result<(), ScrapeError> {
+    let table = if root == Path::new("/") {
+        read_proc(root, "self/mounts")?
+    } else {
+        read_proc(root, "1/mounts")?
+    };
     let mut points = Vec::new();
-    for (device, mountpoint, fs_type, used, free) in &rows {
-        for (state, value) in [("used", *used), ("free", *free)] {
+    let mut rows = Vec::new();
+    for mount in parse_mounts(&table) {
+        let path = root.join(mount.mountpoint.trim_start_matches('/'));
+        // Mounts that cannot be measured (permissions, stale network mounts) are
+        // skipped, as `df` does.
+        let Ok(stat) = rustix::fs::statvfs(&path) else {
+            continue;
+        };
+        let block = stat.f_frsize.max(1);
+        let used = stat
+            .f_blocks
+            .saturating_sub(stat.f_bfree)
+            .saturating_mul(block);
+        let free = stat.f_bavail.saturating_mul(block);
+        let reserved = stat
+            .f_bfree
+            .saturating_sub(stat.f_bavail)
+            .saturating_mul(block);
+        rows.push((
+            mount,
+            [("used", used), ("free", free), ("reserved", reserved)],
+        ));
+    }
+    for (mount, values) in &rows {
+        let mode = if mount.read_only { "ro" } else { "rw" };
+        for (state, value) in values {
             points.push((
                 vec![
-                    ("system.device", device.as_str()),
-                    ("system.filesystem.mountpoint", mountpoint.as_str()),
-                    ("system.filesystem.type", fs_type.as_str()),
-                    ("system.filesystem.state", state),
+                    ("system.device", mount.device.as_str()),
+                    ("system.filesystem.mountpoint", mount.mountpoint.as_str()),
+                    ("system.filesystem.type", mount.fs_type.as_str()),
+                    ("system.filesystem.mode", mode),
+                    ("system.filesystem.state", *state),
                 ],
-                int(value),
+                int(*value),
             ));
         }
     }

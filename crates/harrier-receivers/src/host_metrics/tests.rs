@@ -8,6 +8,7 @@ use harrier_core::config::Config;
 use harrier_core::telemetry::Telemetry;
 use harrier_core::topology::Topology;
 use harrier_pdata::Batch;
+use harrier_pdata::otlp::common::v1::any_value;
 use harrier_pdata::otlp::metrics::v1::{Metric, metric, number_data_point};
 use harrier_testkit::exporters::{Probe, register_probe};
 use std::collections::BTreeMap;
@@ -380,6 +381,7 @@ async fn collects_every_scraper_on_this_machine() {
             "By",
             &[
                 "system.device",
+                "system.filesystem.mode",
                 "system.filesystem.mountpoint",
                 "system.filesystem.type",
                 "system.filesystem.state",
@@ -440,4 +442,80 @@ fn identity_reads_boot_time_and_host_name_below_root_path() {
     let identity = super::Identity::read(root.path());
     assert_eq!(identity.start_unix_nanos, 1_700_000_000 * 1_000_000_000);
     assert_eq!(identity.host_name, "fake-host");
+}
+
+#[test]
+fn mount_tables_parse_with_escapes_and_skip_pseudo_filesystems() {
+    let mounts = super::scrape::parse_mounts(
+        "/dev/sda1 / ext4 rw,relatime 0 0\n\
+         proc /proc proc rw,nosuid 0 0\n\
+         /dev/sdb1 /mnt/my\\040disk xfs ro,noatime 0 0\n\
+         tmpfs /run tmpfs rw 0 0\n\
+         /dev/sdc1 /run tmpfs rw 0 0\n\
+         garbage\n",
+    );
+    let summary: Vec<(&str, &str, &str, bool)> = mounts
+        .iter()
+        .map(|m| {
+            (
+                m.device.as_str(),
+                m.mountpoint.as_str(),
+                m.fs_type.as_str(),
+                m.read_only,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("/dev/sda1", "/", "ext4", false),
+            ("/dev/sdb1", "/mnt/my disk", "xfs", true),
+            ("/dev/sdc1", "/run", "tmpfs", false),
+        ]
+    );
+}
+
+#[test]
+fn filesystem_reads_the_hosts_mount_table_below_root_path() {
+    let root = fake_root();
+    std::fs::create_dir_all(root.path().join("proc/1")).unwrap();
+    std::fs::create_dir_all(root.path().join("data")).unwrap();
+    std::fs::write(
+        root.path().join("proc/1/mounts"),
+        "/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 /data xfs ro 0 0\n/dev/sdz /gone ext4 rw 0 0\nsysfs /sys sysfs rw 0 0\n",
+    )
+    .unwrap();
+    let metrics = scrape_fake(root.path(), Scraper::Filesystem);
+    let usage = &metrics["system.filesystem.usage"];
+    let Some(metric::Data::Sum(sum)) = &usage.data else {
+        panic!("not a sum")
+    };
+    // `/gone` does not exist below the root: skipped, as df does.
+    assert_eq!(sum.data_points.len(), 6);
+    let mut seen = std::collections::BTreeSet::new();
+    for p in &sum.data_points {
+        let attr = |k: &str| {
+            p.attributes
+                .iter()
+                .find(|a| a.key == k)
+                .and_then(|a| a.value.as_ref())
+                .and_then(|v| match &v.value {
+                    Some(any_value::Value::StringValue(s)) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap()
+        };
+        let mode = if attr("system.filesystem.mountpoint") == "/data" {
+            "ro"
+        } else {
+            "rw"
+        };
+        assert_eq!(attr("system.filesystem.mode"), mode);
+        seen.insert((
+            attr("system.filesystem.mountpoint"),
+            attr("system.filesystem.state"),
+        ));
+    }
+    assert_eq!(seen.len(), 6);
+    assert!(seen.contains(&("/data".to_string(), "reserved".to_string())));
 }

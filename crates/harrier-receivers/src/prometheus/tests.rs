@@ -782,3 +782,81 @@ fn metric_relabel_configs_drop_and_rename() {
     let resource = attrs(&out[0].resource.as_ref().unwrap().attributes);
     assert_eq!(resource["service.name"], "node");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_sd_targets_come_and_go_with_staleness_markers() {
+    let a = fake_target("text/plain", "# TYPE a_temp gauge\na_temp 1\n").await;
+    let b = fake_target("text/plain", "# TYPE b_temp gauge\nb_temp 2\n").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("targets.json");
+    let write = |port: u16, stamp: u64| {
+        std::fs::write(
+            &file,
+            format!(r#"[{{"targets": ["127.0.0.1:{port}"], "labels": {{"team": "t{port}"}}}}]"#),
+        )
+        .unwrap();
+        // An explicit mtime, so the change is seen whatever the file system's clock
+        // granularity.
+        let f = std::fs::File::options().write(true).open(&file).unwrap();
+        f.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(1_000_000 + stamp))
+            .unwrap();
+    };
+    write(a.port, 0);
+    let text = format!(
+        r#"
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "sd"
+        scrape_interval = "200ms"
+        metrics_path = "/ok"
+        [[receivers.prometheus.config.scrape_configs.file_sd_configs]]
+        files = ["{dir}/*.json"]
+        refresh_interval = "1s"
+        [exporters.probe]
+        [service.telemetry.metrics]
+        address = ""
+        [service.pipelines.metrics]
+        receivers = ["prometheus"]
+        exporters = ["probe"]
+        "#,
+        dir = dir.path().display(),
+    );
+    let probe = Probe::new();
+    let mut registry = Registry::new();
+    crate::register_all(&mut registry);
+    register_probe(&mut registry, &probe);
+    let config = Config::from_toml(&text).unwrap();
+    let telemetry = Telemetry::new();
+    let running = Topology::build(&config, &registry, &telemetry)
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let wait = |name: &'static str, pred: fn(&[f64]) -> bool| {
+        let probe = Arc::clone(&probe);
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                let values = gauge_value(&probe.batches(), "sd", name);
+                if pred(&values) {
+                    return values;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "timed out waiting on {name}: {values:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait("a_temp", |v| v.contains(&1.0)).await;
+    write(b.port, 10);
+    let b_values = wait("b_temp", |v| v.contains(&2.0)).await;
+    assert!(b_values.contains(&2.0));
+    let a_values = wait("a_temp", |v| v.last().is_some_and(|x| x.is_nan())).await;
+    assert!(a_values.last().unwrap().is_nan());
+    running.shutdown().await;
+    assert_eq!(
+        telemetry.counter_sum("harrier_receiver_prometheus_stale_markers", &[]),
+        1
+    );
+}
