@@ -509,16 +509,16 @@ fn processes(b: &mut Builder, root: &Path) -> Result<(), ScrapeError> {
         .processes_created
         .ok_or_else(|| missing("no processes"))?;
     b.sum(
-        "system.processes.count",
+        "system.process.count",
         "{process}",
         false,
         vec![
-            (vec![("process.status", "running")], int(running)),
-            (vec![("process.status", "blocked")], int(blocked)),
+            (vec![("process.state", "running")], int(running)),
+            (vec![("process.state", "blocked")], int(blocked)),
         ],
     );
     b.sum(
-        "system.processes.created",
+        "system.process.created",
         "{process}",
         true,
         vec![(Vec::new(), int(created))],

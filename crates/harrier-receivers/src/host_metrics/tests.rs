@@ -231,12 +231,12 @@ fn scrapers_read_below_root_path() {
     let procs = scrape_fake(root, Scraper::Processes);
     assert_eq!(
         value(
-            &procs["system.processes.count"],
-            &[("process.status", "running")]
+            &procs["system.process.count"],
+            &[("process.state", "running")]
         ),
         3.0
     );
-    assert_eq!(value(&procs["system.processes.created"], &[]), 4242.0);
+    assert_eq!(value(&procs["system.process.created"], &[]), 4242.0);
 }
 
 #[test]
@@ -371,11 +371,11 @@ async fn collects_every_scraper_on_this_machine() {
         ),
         ("system.paging.usage", "By", &["system.paging.state"][..]),
         (
-            "system.processes.count",
+            "system.process.count",
             "{process}",
-            &["process.status"][..],
+            &["process.state"][..],
         ),
-        ("system.processes.created", "{process}", &[][..]),
+        ("system.process.created", "{process}", &[][..]),
         (
             "system.filesystem.usage",
             "By",
@@ -411,7 +411,7 @@ async fn collects_every_scraper_on_this_machine() {
         second.iter().map(|m| (m.name.as_str(), m)).collect();
     for name in [
         "system.cpu.time",
-        "system.processes.created",
+        "system.process.created",
         "system.network.io",
     ] {
         let (Some(metric::Data::Sum(a)), Some(metric::Data::Sum(b))) = (
