@@ -1,4 +1,5 @@
-//! The `harrier` command: run the collector, validate a config, list components.
+//! The `harrier` command: run the collector, validate a config, list components, and
+//! the security reports (`rbac-report`, `netpol-advise`).
 
 use clap::{Parser, Subcommand};
 use harrier::{CollectorError, DEFAULT_CONFIG};
@@ -36,6 +37,70 @@ enum Command {
     Components,
     /// Print the embedded default configuration.
     DefaultConfig,
+    /// Least-privilege RBAC report: granted vs used permissions per subject, from RBAC
+    /// objects (`kubectl get roles,clusterroles,rolebindings,clusterrolebindings -A -o
+    /// yaml`) and audit events (JSON lines or an EventList), with suggested Roles.
+    RbacReport {
+        /// RBAC object files (YAML or JSON, a List or single objects).
+        #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+        rbac: Vec<PathBuf>,
+        /// Audit event files (JSON lines or an EventList).
+        #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+        audit: Vec<PathBuf>,
+        /// Output format: text, json or yaml.
+        #[arg(long, default_value = "text")]
+        format: harrier_security::Format,
+    },
+    /// NetworkPolicy advice from observed flows (log records with `event.domain =
+    /// "network.flow"`): suggested policies per workload and, with --policies, rules
+    /// allowed but unused, flows used but not allowed, and pods no policy selects.
+    NetpolAdvise {
+        /// Flow record files (JSON lines: flat attributes, OTLP attributes or OTLP logs).
+        #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+        flows: Vec<PathBuf>,
+        /// Existing NetworkPolicies (and optionally Namespaces and Pods), YAML or JSON.
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        policies: Vec<PathBuf>,
+        /// Output format: text, json or yaml.
+        #[arg(long, default_value = "text")]
+        format: harrier_security::Format,
+    },
+}
+
+/// Reads every file, or says which one could not be read.
+fn read_all(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .map(|text| (p.display().to_string(), text))
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))
+        })
+        .collect()
+}
+
+fn borrowed(files: &[(String, String)]) -> Vec<(&str, &str)> {
+    files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect()
+}
+
+/// Runs a report command; prints the report or the error.
+fn report(build: impl FnOnce() -> Result<String, String>) -> ExitCode {
+    match build() {
+        Ok(text) => {
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn read_config(path: &Option<PathBuf>) -> Result<String, String> {
@@ -76,6 +141,26 @@ fn main() -> ExitCode {
         }
         Command::Validate => validate(&cli.config),
         Command::Run => run(&cli.config),
+        Command::RbacReport {
+            rbac,
+            audit,
+            format,
+        } => report(|| {
+            let (rbac, audit) = (read_all(&rbac)?, read_all(&audit)?);
+            harrier_security::rbac_report(&borrowed(&rbac), &borrowed(&audit))
+                .map(|r| r.render(format))
+                .map_err(|e| e.to_string())
+        }),
+        Command::NetpolAdvise {
+            flows,
+            policies,
+            format,
+        } => report(|| {
+            let (flows, policies) = (read_all(&flows)?, read_all(&policies)?);
+            harrier_security::netpol_advise(&borrowed(&flows), &borrowed(&policies))
+                .map(|r| r.render(format))
+                .map_err(|e| e.to_string())
+        }),
     }
 }
 

@@ -169,3 +169,75 @@ fn components_and_help() {
         assert!(text(&out.stdout).contains("Usage: harrier"), "{args:?}");
     }
 }
+
+fn security_fixture(name: &str) -> String {
+    format!(
+        "{}/../harrier-security/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn rbac_report_and_netpol_advise_run_from_the_command_line() {
+    let rbac = security_fixture("rbac.yaml");
+    let audit = security_fixture("audit.jsonl");
+    let out = harrier(&[
+        "rbac-report",
+        "--rbac",
+        &rbac,
+        "--audit",
+        &audit,
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let subjects = report["subjects"].as_array().unwrap();
+    assert!(
+        subjects.iter().any(|s| s.to_string().contains("alice")),
+        "alice is a subject"
+    );
+    let out = harrier(&["rbac-report", "--rbac", &rbac, "--audit", &audit]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stdout).contains("kind: Role"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let flows = security_fixture("flows.jsonl");
+    let policies = security_fixture("policies.yaml");
+    let out = harrier(&[
+        "netpol-advise",
+        "--flows",
+        &flows,
+        "--policies",
+        &policies,
+        "--format",
+        "yaml",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("NetworkPolicy"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Errors name the file and fail.
+    let out = harrier(&[
+        "rbac-report",
+        "--rbac",
+        "/nonexistent.yaml",
+        "--audit",
+        &audit,
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("/nonexistent.yaml"));
+    let out = harrier(&["netpol-advise", "--flows", &flows, "--format", "xml"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown format"),
+        "{}",
+        text(&out.stderr)
+    );
+}

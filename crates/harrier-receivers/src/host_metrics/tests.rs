@@ -370,11 +370,7 @@ async fn collects_every_scraper_on_this_machine() {
             &["network.interface.name", "network.io.direction"][..],
         ),
         ("system.paging.usage", "By", &["system.paging.state"][..]),
-        (
-            "system.process.count",
-            "{process}",
-            &["process.state"][..],
-        ),
+        ("system.process.count", "{process}", &["process.state"][..]),
         ("system.process.created", "{process}", &[][..]),
         (
             "system.filesystem.usage",
