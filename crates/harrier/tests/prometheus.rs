@@ -39,7 +39,7 @@ s = Summary("app_payload_bytes", "Payload sizes.", registry=reg)
 for v in (1, 2, 3):
     s.observe(v)
 i = Info("app_build", "Build information.", registry=reg)
-i.info({"version": "1.2.3", "quote": 'say "hi"\\n'})
+i.info({"version": "1.2.3", "quote": 'say "hi"\n'})
 e = Enum("app_state", "State.", states=["starting", "running"], registry=reg)
 e.state("running")
 start_http_server(int(sys.argv[1]), addr="127.0.0.1", registry=reg)
