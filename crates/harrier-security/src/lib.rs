@@ -1,6 +1,11 @@
-//! Security analysis for Harrier: least-privilege reports built from what a cluster
-//! actually did.
+//! Harrier's security layer: findings from Kubernetes telemetry, in-flight and after
+//! the fact.
 //!
+//! In-flight, the [`anomaly`] processor tags audit events, runtime events, flow records
+//! and spans with findings of the stateless [`rules`] (over the [`audit`] view) and of
+//! stateful per-entity baselines (see [`finding`] for what they report).
+//!
+//! After the fact, two least-privilege reports built from what a cluster actually did.
 //! Two reports, each a pure function from input files (given as `(path, content)`
 //! pairs, so callers decide how to read them) to a serialisable report:
 //!
@@ -72,10 +77,21 @@
 
 #![warn(missing_docs)]
 
+pub mod anomaly;
+pub mod audit;
+pub mod finding;
 pub mod k8s;
 pub mod netpol;
 pub mod rbac;
+pub mod rules;
 mod yaml;
+
+use harrier_core::component::Registry;
+
+/// Registers every component of this crate (the `anomaly` processor).
+pub fn register_all(registry: &mut Registry) {
+    registry.add_processor(anomaly::AnomalyFactory);
+}
 
 pub use netpol::{NetpolReport, netpol_advise};
 pub use rbac::{RbacReport, rbac_report};

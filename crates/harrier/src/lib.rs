@@ -32,6 +32,7 @@ pub fn registry() -> Registry {
     harrier_receivers::register_all(&mut registry);
     harrier_processors::register_all(&mut registry);
     harrier_exporters::register_all(&mut registry);
+    harrier_security::register_all(&mut registry);
     registry
 }
 
