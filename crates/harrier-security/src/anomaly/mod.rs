@@ -31,6 +31,7 @@ mod tests_pipeline;
 mod tests_support;
 #[cfg(test)]
 mod tests_traffic;
+pub mod verdicts;
 
 pub use config::{
     AnomalyConfig, BASELINES, DetectorSettings, DetectorTable, ImageIdentity, NOVEL_API_CALL,

@@ -5,6 +5,7 @@ use super::config::{AnomalyConfig, STATEFUL};
 use super::engine::Engine;
 use super::names::attr_str;
 use super::store::SharedBaselines;
+use super::verdicts::{Lookup, fingerprint};
 use crate::audit::AuditView;
 use crate::finding::{Finding, Severity};
 use crate::rules::{self, RuleSet};
@@ -31,6 +32,8 @@ pub const REASON_ATTRIBUTE: &str = "security.anomaly.reason";
 /// One pipeline's instance of an `anomaly` processor; the baselines are shared.
 pub struct AnomalyProcessor {
     shared: Arc<SharedBaselines>,
+    /// This instance's index among the instances sharing `shared`.
+    instance: u32,
     rules: RuleSet,
     snapshot_interval: Duration,
     next_snapshot: Option<Instant>,
@@ -69,7 +72,9 @@ impl AnomalyProcessor {
         let next_snapshot = shared
             .file()
             .map(|_| Instant::now() + config.snapshot_interval);
+        let instance = shared.register_instance();
         Ok(AnomalyProcessor {
+            instance,
             duplicates: ctx.telemetry.counter(
                 "harrier_processor_anomaly_duplicates",
                 "Audit events skipped because their (k8s.audit.id, k8s.audit.stage) was already seen.",
@@ -104,6 +109,9 @@ impl AnomalyProcessor {
     fn logs(&mut self, resource_logs: &mut [ResourceLogs]) {
         let shared = Arc::clone(&self.shared);
         let mut engine = shared.lock();
+        // Several pipelines share this processor: tag each item once (see `verdicts`).
+        let instances = shared.instances();
+        let mut verdicts = (instances > 1 && self.instance < 64).then(|| shared.verdicts());
         let mut duplicates = 0;
         for record in resource_logs
             .iter_mut()
@@ -112,8 +120,33 @@ impl AnomalyProcessor {
         {
             let mut findings = std::mem::take(&mut self.scratch);
             findings.clear();
-            if evaluate_log(&mut engine, &self.rules, record, &mut findings) == Outcome::Duplicate {
+            let key = verdicts.as_ref().map(|_| {
+                fingerprint(
+                    [record.time_unix_nano, record.observed_time_unix_nano],
+                    record.body.as_ref(),
+                    &record.attributes,
+                )
+            });
+            let known = match (&mut verdicts, key) {
+                (Some(v), Some(key)) => match v.lookup(key, self.instance, instances) {
+                    Lookup::Evaluated(found) => Some(found),
+                    Lookup::Evaluate => None,
+                },
+                _ => None,
+            };
+            if let Some(found) = known {
+                if !found.is_empty() && !is_tagged(&record.attributes) {
+                    tag(&mut record.attributes, &found);
+                }
+                self.scratch = findings;
+                continue;
+            }
+            let outcome = evaluate_log(&mut engine, &self.rules, record, &mut findings);
+            if outcome == Outcome::Duplicate {
                 duplicates += 1;
+            }
+            if let (Some(v), Some(key), Outcome::Evaluated) = (&mut verdicts, key, &outcome) {
+                v.record(key, self.instance, &findings);
             }
             if !findings.is_empty() {
                 self.count(&findings);
@@ -121,6 +154,7 @@ impl AnomalyProcessor {
             }
             self.scratch = findings;
         }
+        drop(verdicts);
         shared.after_batch(&mut engine);
         drop(engine);
         self.duplicates.add(duplicates);

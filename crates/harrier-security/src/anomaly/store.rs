@@ -98,6 +98,10 @@ pub enum StoreError {
 /// The engine and its counters, shared by every pipeline instance of one processor id.
 pub struct SharedBaselines {
     engine: Mutex<Engine>,
+    /// Findings of items the pipelines' copies share (see `verdicts`).
+    verdicts: Mutex<super::verdicts::Verdicts>,
+    /// Instances built so far (one per pipeline using this processor id).
+    instances: std::sync::atomic::AtomicU32,
     /// Serialises snapshot writes, so an older snapshot never overwrites a newer one.
     write_lock: Mutex<()>,
     file: Option<PathBuf>,
@@ -167,6 +171,8 @@ impl SharedBaselines {
         };
         let shared = SharedBaselines {
             engine: Mutex::new(Engine::new(config, settings)),
+            verdicts: Mutex::new(super::verdicts::Verdicts::default()),
+            instances: std::sync::atomic::AtomicU32::new(0),
             write_lock: Mutex::new(()),
             file: config
                 .storage_dir
@@ -185,6 +191,22 @@ impl SharedBaselines {
     /// observation, so a poisoned lock is used as is.
     pub fn lock(&self) -> MutexGuard<'_, Engine> {
         self.engine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers one more processor instance (pipeline); returns its index.
+    pub fn register_instance(&self) -> u32 {
+        self.instances
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many instances share these baselines.
+    pub fn instances(&self) -> u32 {
+        self.instances.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The verdicts shared between instances; lock after the engine, never before.
+    pub fn verdicts(&self) -> MutexGuard<'_, super::verdicts::Verdicts> {
+        self.verdicts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Updates the metrics after a batch: adds the engine's evictions to the counters
