@@ -3,7 +3,8 @@
 //!
 //! In-flight, the [`anomaly`] processor tags audit events, runtime events, flow records
 //! and spans with findings of the stateless [`rules`] (over the [`audit`] view) and of
-//! stateful per-entity baselines (see [`finding`] for what they report).
+//! stateful per-entity baselines (see [`finding`] for what they report). The [`falco`]
+//! receiver brings Falco alerts and Tetragon events in as runtime and flow records.
 //!
 //! After the fact, two least-privilege reports built from what a cluster actually did.
 //! Two reports, each a pure function from input files (given as `(path, content)`
@@ -79,6 +80,7 @@
 
 pub mod anomaly;
 pub mod audit;
+pub mod falco;
 pub mod finding;
 pub mod k8s;
 pub mod netpol;
@@ -88,9 +90,11 @@ mod yaml;
 
 use harrier_core::component::Registry;
 
-/// Registers every component of this crate (the `anomaly` processor).
+/// Registers this crate's collector components: the `anomaly` processor and the
+/// `falco` receiver.
 pub fn register_all(registry: &mut Registry) {
     registry.add_processor(anomaly::AnomalyFactory);
+    registry.add_receiver(falco::FalcoFactory);
 }
 
 pub use netpol::{NetpolReport, netpol_advise};
