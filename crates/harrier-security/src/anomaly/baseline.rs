@@ -113,6 +113,26 @@ impl Baseline {
 
     /// Records `value` for `entity` at event time `now` and says whether it is new.
     pub fn observe(&mut self, entity: &str, value: &str, now: u64) -> Observation {
+        self.observe_known_since(entity, value, now, None)
+    }
+
+    /// When `entity` was first seen, if it is held.
+    pub fn first_seen(&self, entity: &str) -> Option<u64> {
+        self.entities.get(entity).map(|e| e.first_seen)
+    }
+
+    /// Like [`Baseline::observe`], for an entity known elsewhere since `known_since`
+    /// (e.g. an identity seen in other baselines): a first value of such an entity is
+    /// judged against that history instead of being learned silently. So an identity
+    /// active for days that execs into a pod for the first time is novel, even though
+    /// it had no exec history.
+    pub fn observe_known_since(
+        &mut self,
+        entity: &str,
+        value: &str,
+        now: u64,
+        known_since: Option<u64>,
+    ) -> Observation {
         let tick = self.next_tick;
         self.next_tick += 1;
         let forget_after = self.forget_after;
@@ -125,6 +145,17 @@ impl Baseline {
         }
         let Some(state) = self.entities.get_mut(entity) else {
             self.insert(entity, value, now, tick);
+            if let Some(since) = known_since.filter(|s| *s <= now) {
+                if let Some(e) = self.entities.get_mut(entity) {
+                    e.first_seen = since;
+                }
+                let history = now - since;
+                if history >= self.learning_period {
+                    return Observation::Novel {
+                        history: Duration::from_nanos(history),
+                    };
+                }
+            }
             return Observation::Learning;
         };
         let key = self

@@ -15,7 +15,10 @@ mod traffic;
 
 use super::baseline::{Baseline, Exported, Observation};
 use super::burst::BurstTracker;
-use super::config::{AnomalyConfig, BASELINES, DetectorSettings, DetectorTable, RBAC_DENIED_BURST};
+use super::config::{
+    AnomalyConfig, BASELINES, DetectorSettings, DetectorTable, NOVEL_API_CALL, NOVEL_SOURCE,
+    RBAC_DENIED_BURST,
+};
 use super::dedupe::Dedupe;
 use crate::audit::AuditView;
 use crate::finding::Severity;
@@ -99,6 +102,30 @@ impl Engine {
             Some(baseline) => baseline.observe(entity, value, now),
             None => Observation::Known,
         }
+    }
+
+    /// Like `observe`, for an entity known elsewhere since `known_since`.
+    fn observe_known_since(
+        &mut self,
+        detector: &str,
+        entity: &str,
+        value: &str,
+        now: u64,
+        known_since: Option<u64>,
+    ) -> Observation {
+        self.dirty = true;
+        match self.baselines.get_mut(detector) {
+            Some(baseline) => baseline.observe_known_since(entity, value, now, known_since),
+            None => Observation::Known,
+        }
+    }
+
+    /// When an identity was first seen by any audit baseline (API calls, sources).
+    fn identity_since(&self, user: &str) -> Option<u64> {
+        [NOVEL_API_CALL, NOVEL_SOURCE]
+            .iter()
+            .filter_map(|d| self.baselines.get(d).and_then(|b| b.first_seen(user)))
+            .min()
     }
 
     fn tick(&mut self, now: u64) {

@@ -444,3 +444,54 @@ fn workloads_are_derived_from_pod_names() {
         assert_eq!(workload_of_pod(pod), workload, "{pod}");
     }
 }
+
+#[test]
+fn first_exec_of_an_identity_known_from_other_calls_is_novel() {
+    let (mut p, _) = build(&format!(
+        "{}\n[detectors.novel_api_call]\nlearning_period = \"1h\"\nenabled = true\n",
+        only("novel_exec", "learning_period = \"1h\"")
+            .replace("[detectors.novel_api_call]\nenabled = false\n", "")
+    ));
+    one(&mut p, audit("dev", "list", "pods").ns("shop").at(T0));
+    let exec = |t| {
+        audit("dev", "create", "pods")
+            .sub("exec")
+            .ns("shop")
+            .name("cart-5c8d7b9f4-q7w2e")
+            .at(t)
+    };
+    let t = one(&mut p, exec(T0 + 2 * HOUR)).unwrap();
+    assert!(t.types.iter().any(|k| k == "novel_exec"), "{t:?}");
+    // The same workload again: known.
+    let t = one(&mut p, exec(T0 + 3 * HOUR));
+    assert!(!fired(&t, "novel_exec"), "{t:?}");
+    // An identity first seen through its exec is still learning.
+    let t = one(
+        &mut p,
+        audit("newbie", "create", "pods")
+            .sub("exec")
+            .ns("shop")
+            .name("cart-5c8d7b9f4-q7w2e")
+            .at(T0 + 4 * HOUR),
+    );
+    assert!(!fired(&t, "novel_exec"), "{t:?}");
+}
+
+#[test]
+fn denied_requests_from_a_new_address_are_a_novel_source() {
+    let (mut p, _) = build(&only("novel_source", "learning_period = \"1h\""));
+    one(
+        &mut p,
+        audit("sa", "get", "configmaps")
+            .ns("shop")
+            .source("10.0.0.1")
+            .at(T0),
+    );
+    let probe =
+        |ip: &str, code: i64, t| audit("sa", "list", "secrets").source(ip).status(code).at(t);
+    let t = one(&mut p, probe("203.0.113.50", 403, T0 + 2 * HOUR));
+    assert!(fired(&t, "novel_source"), "{t:?}");
+    // A 401 has no authenticated identity: no source finding.
+    let t = one(&mut p, probe("203.0.113.99", 401, T0 + 3 * HOUR));
+    assert!(!fired(&t, "novel_source"), "{t:?}");
+}

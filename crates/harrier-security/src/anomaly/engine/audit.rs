@@ -25,6 +25,15 @@ impl Engine {
         }
         if event.is_denied() {
             self.denied(event, now, out);
+            // A refused request still shows where an identity acts from: a stolen
+            // token probing from a new address is worth a tag even though every call
+            // fails. (A 401 has no authenticated identity.)
+            if event.status_code() != Some(401)
+                && self.enabled(NOVEL_SOURCE)
+                && let Some(user) = event.user()
+            {
+                self.novel_source(event, user, now, out);
+            }
             return;
         }
         if !event.is_allowed() {
@@ -274,7 +283,12 @@ impl Engine {
             return;
         };
         let workload = format!("{namespace}/{}", workload_of_pod(pod));
-        if let Observation::Novel { history } = self.observe(NOVEL_EXEC, user, &workload, now) {
+        // The identity's history comes from all its audit activity, not only its
+        // earlier execs: its first exec ever is novel once it is past learning.
+        let since = self.identity_since(user);
+        if let Observation::Novel { history } =
+            self.observe_known_since(NOVEL_EXEC, user, &workload, now, since)
+        {
             out.push(Finding {
                 kind: NOVEL_EXEC,
                 severity: self.severity(NOVEL_EXEC, Severity::Medium),
