@@ -105,11 +105,13 @@ if [ -x /usr/bin/prometheus ]; then
   PPID_=$!
   sleep 5
   c0=$(cpu_seconds $PPID_)
-  q() { curl -s "http://127.0.0.1:$PROM_PORT/api/v1/query?query=$1" | python3 -c 'import sys,json; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'; }
-  n0=$(q 'prometheus_tsdb_head_samples_appended_total')
+  # Prometheus's own counter of samples written to its head block (not self-scraped,
+  # so read from its /metrics).
+  q() { curl -s "http://127.0.0.1:$PROM_PORT/metrics" | awk '/^prometheus_tsdb_head_samples_appended_total/ {s+=$2} END {print s+0}'; }
+  n0=$(q)
   sleep "$SECONDS_RUN"
   c1=$(cpu_seconds $PPID_)
-  n1=$(q 'prometheus_tsdb_head_samples_appended_total')
+  n1=$(q)
   rss=$(awk '/VmHWM/ {print $2/1024 " MiB"}' /proc/$PPID_/status)
   kill $PPID_; wait $PPID_ 2>/dev/null || true
   python3 - "$c0" "$c1" "$n0" "$n1" "$SECONDS_RUN" "$rss" <<'PY'

@@ -29,7 +29,8 @@ use harrier_pdata::otlp::metrics::v1::{
     AggregationTemporality, DataPointFlags, Metric, NumberDataPoint, ResourceMetrics, exemplar,
     metric, number_data_point,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// A label set sorted by name.
 type LabelSet = Vec<(String, String)>;
@@ -56,7 +57,7 @@ pub(crate) fn convert(
     let mut converter = Converter {
         settings,
         now_ms,
-        series: BTreeMap::new(),
+        series: SeriesMap::default(),
         metadata: BTreeMap::new(),
         dropped_delta_points: 0,
         dropped_exponential_points: 0,
@@ -73,10 +74,40 @@ struct Accumulator {
     exemplars: Vec<Exemplar>,
 }
 
+/// Series by label set, in first-seen order. A hash index over the entries avoids
+/// both cloning each label set into a map key and the many deep comparisons an
+/// ordered map needs (they dominated the exporter's CPU at 100k series per request).
+#[derive(Default)]
+struct SeriesMap {
+    index: HashMap<u64, Vec<usize>>,
+    entries: Vec<(LabelSet, Accumulator)>,
+}
+
+impl SeriesMap {
+    fn entry(&mut self, labels: LabelSet) -> &mut Accumulator {
+        let mut hasher = DefaultHasher::new();
+        labels.hash(&mut hasher);
+        let bucket = self.index.entry(hasher.finish()).or_default();
+        let found = bucket
+            .iter()
+            .copied()
+            .find(|&i| self.entries[i].0 == labels);
+        let i = match found {
+            Some(i) => i,
+            None => {
+                bucket.push(self.entries.len());
+                self.entries.push((labels, Accumulator::default()));
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[i].1
+    }
+}
+
 struct Converter<'a> {
     settings: &'a ConversionSettings,
     now_ms: i64,
-    series: BTreeMap<LabelSet, Accumulator>,
+    series: SeriesMap,
     metadata: BTreeMap<String, MetricMetadata>,
     dropped_delta_points: u64,
     dropped_exponential_points: u64,
@@ -386,11 +417,7 @@ impl Converter<'_> {
                 value,
                 timestamp: self.millis(exemplar.time_unix_nano),
             };
-            self.series
-                .entry(labels.clone())
-                .or_default()
-                .exemplars
-                .push(converted);
+            self.series.entry(labels.clone()).exemplars.push(converted);
         }
         if point.sum.is_some() || p.stale {
             let sum = self.labels(ctx, p, &format!("{family}_sum"), None);
@@ -446,12 +473,13 @@ impl Converter<'_> {
     }
 
     fn push(&mut self, labels: LabelSet, sample: Sample) {
-        self.series.entry(labels).or_default().samples.push(sample);
+        self.series.entry(labels).samples.push(sample);
     }
 
     fn finish(self) -> Converted {
         let series = self
             .series
+            .entries
             .into_iter()
             .filter(|(_, acc)| !acc.samples.is_empty())
             .map(|(labels, mut acc)| {
