@@ -507,9 +507,18 @@ async fn fake_target(content_type: &str, body: &str) -> FakeTarget {
                     let head = String::from_utf8_lossy(&head).to_string();
                     r.lock().unwrap().push(head.clone());
                     let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let mut encoding = "";
                     let (status, ctype, body) = if path.starts_with("/ok") {
                         let (c, b) = s.lock().unwrap().clone();
-                        ("200 OK", c, b)
+                        ("200 OK", c, b.into_bytes())
+                    } else if path.starts_with("/gz") {
+                        use std::io::Write as _;
+                        let (c, b) = s.lock().unwrap().clone();
+                        let mut gz =
+                            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                        gz.write_all(b.as_bytes()).unwrap();
+                        encoding = "content-encoding: gzip\r\n";
+                        ("200 OK", c, gz.finish().unwrap())
                     } else if path.starts_with("/500") {
                         (
                             "500 Internal Server Error",
@@ -523,14 +532,16 @@ async fn fake_target(content_type: &str, body: &str) -> FakeTarget {
                         (
                             "200 OK",
                             "text/plain; version=0.0.4".into(),
-                            "this is { not an exposition\n".into(),
+                            b"this is { not an exposition\n".to_vec(),
                         )
                     };
-                    let response = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n\r\n{body}",
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\n{encoding}content-length: {}\r\n\r\n",
                         body.len()
                     );
-                    if stream.write_all(response.as_bytes()).await.is_err() {
+                    if stream.write_all(head.as_bytes()).await.is_err()
+                        || stream.write_all(&body).await.is_err()
+                    {
                         return;
                     }
                 }
@@ -643,9 +654,12 @@ async fn scrapes_good_targets_while_bad_ones_are_down() {
     }
     // The good target disappears from its own exposition: temp goes stale.
     good.body.lock().unwrap().1 = "# TYPE hits counter\nhits 4\n".into();
-    let before = probe.batches().len();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while probe.batches().len() < before + 3 && tokio::time::Instant::now() < deadline {
+    while !gauge_value(&probe.batches(), "good", "temp")
+        .last()
+        .is_some_and(|v| v.is_nan())
+        && tokio::time::Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     running.shutdown().await;
@@ -858,5 +872,106 @@ async fn file_sd_targets_come_and_go_with_staleness_markers() {
     assert_eq!(
         telemetry.counter_sum("harrier_receiver_prometheus_stale_markers", &[]),
         1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_bodies_and_bearer_token_files() {
+    let target = fake_target(
+        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        "# TYPE jobs counter\njobs_total{q=\"a\"} 5\njobs_created{q=\"a\"} 1700000000.5\n# EOF\n",
+    )
+    .await;
+    let token = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token.path(), "first-token\n").unwrap();
+    let text = format!(
+        r#"
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "gz"
+        scrape_interval = "200ms"
+        metrics_path = "/gz"
+        bearer_token_file = "{token}"
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{port}"]
+        [exporters.probe]
+        [service.telemetry.metrics]
+        address = ""
+        [service.pipelines.metrics]
+        receivers = ["prometheus"]
+        exporters = ["probe"]
+        "#,
+        token = token.path().display(),
+        port = target.port,
+    );
+    let probe = Probe::new();
+    let mut registry = Registry::new();
+    crate::register_all(&mut registry);
+    register_probe(&mut registry, &probe);
+    let config = Config::from_toml(&text).unwrap();
+    let telemetry = Telemetry::new();
+    let running = Topology::build(&config, &registry, &telemetry)
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let sums = |batches: &[Batch]| -> Vec<(f64, u64)> {
+        let mut out = Vec::new();
+        for b in batches {
+            let Batch::Metrics(resources) = b else {
+                continue;
+            };
+            if let Some(m) = metrics(resources).get("jobs")
+                && let Some(metric::Data::Sum(s)) = &m.data
+            {
+                out.extend(
+                    s.data_points
+                        .iter()
+                        .map(|p| (number(p), p.start_time_unix_nano)),
+                );
+            }
+        }
+        out
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sums(&probe.batches()).is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The token file is re-read at every scrape (service-account tokens rotate).
+    std::fs::write(token.path(), "second-token\n").unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let rotated = target
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|h| h.contains("Bearer second-token"));
+        if rotated || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running.shutdown().await;
+    let got = sums(&probe.batches());
+    assert_eq!(
+        got.first(),
+        Some(&(5.0, 1_700_000_000_500_000_000)),
+        "{got:?}"
+    );
+    let heads: Vec<String> = target.requests.lock().unwrap().clone();
+    let first = heads[0].to_ascii_lowercase();
+    assert!(
+        first.contains("authorization: bearer first-token"),
+        "{first}"
+    );
+    assert!(
+        first
+            .lines()
+            .any(|l| l.starts_with("accept-encoding:") && l.contains("gzip")),
+        "{first}"
+    );
+    assert!(
+        heads.iter().any(|h| h.contains("Bearer second-token")),
+        "token not re-read"
     );
 }
