@@ -447,3 +447,92 @@ fn baselines_survive_a_restart_and_duplicates_are_not_tagged_twice() {
         e.benign_alerts
     );
 }
+
+#[test]
+fn rbac_report_matches_the_scenarios_ground_truth() {
+    let items = scenario::generate(SEED);
+    let dir = tempfile::tempdir().unwrap();
+    let rbac = dir.path().join("rbac.json");
+    let audit = dir.path().join("audit.jsonl");
+    std::fs::write(&rbac, scenario::rbac_objects().to_string()).unwrap();
+    let lines: String = items
+        .iter()
+        .filter(|i| i.kind == Kind::Audit)
+        .map(|i| format!("{}\n", i.body))
+        .collect();
+    std::fs::write(&audit, lines).unwrap();
+    // Through the command line, as an operator would run it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harrier"))
+        .args(["rbac-report", "--format", "json", "--rbac"])
+        .arg(&rbac)
+        .arg("--audit")
+        .arg(&audit)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let subjects = report["subjects"].as_array().unwrap();
+    let mut over_provisioned = 0;
+    for (user, grants) in scenario::rbac_grants() {
+        let subject = subjects
+            .iter()
+            .find(|s| s["name"] == user)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{user} missing from the report: {:?}",
+                    subjects
+                        .iter()
+                        .map(|s| s["name"].clone())
+                        .collect::<Vec<_>>()
+                )
+            });
+        let atoms = |key: &str| -> BTreeSet<(String, String, String, Option<String>)> {
+            subject[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| {
+                    let a = if g["atom"].is_null() { g } else { &g["atom"] };
+                    (
+                        a["verb"].as_str().unwrap().to_string(),
+                        a["api_group"].as_str().unwrap().to_string(),
+                        a["resource"].as_str().unwrap().to_string(),
+                        a["namespace"].as_str().map(str::to_string),
+                    )
+                })
+                .collect()
+        };
+        let expected = |set: &mut dyn Iterator<Item = scenario::Grant>| {
+            set.map(|g| {
+                (
+                    g.verb.to_string(),
+                    g.group.to_string(),
+                    g.resource.to_string(),
+                    g.namespace.map(str::to_string),
+                )
+            })
+            .collect::<BTreeSet<_>>()
+        };
+        assert_eq!(
+            atoms("granted"),
+            expected(&mut grants.clone().into_iter()),
+            "granted to {user}"
+        );
+        // A used wildcard grant is reported apart from the unused ones.
+        let truth = scenario::unused_grants(&items, user);
+        over_provisioned += truth.len();
+        assert_eq!(
+            atoms("unused"),
+            expected(&mut truth.into_iter()),
+            "granted but unused by {user}"
+        );
+    }
+    assert!(
+        over_provisioned >= 5,
+        "the scenario over-provisions on purpose"
+    );
+}
