@@ -325,11 +325,11 @@ impl Gen {
 
     fn audit(&mut self, time: i64, call: &Call<'_>) -> &mut Item {
         let id = self.id();
-        let mut uri = String::from(if call.group.is_empty() {
+        let mut uri = if call.group.is_empty() {
             "/api/v1".to_string()
         } else {
             format!("/apis/{}/v1", call.group)
-        });
+        };
         if !call.namespace.is_empty() {
             uri.push_str(&format!("/namespaces/{}", call.namespace));
         }
