@@ -975,3 +975,129 @@ async fn gzip_bodies_and_bearer_token_files() {
         "token not re-read"
     );
 }
+
+/// An HTTPS target (certificate for 127.0.0.1 signed by `testdata/ca.pem`) serving a
+/// one-gauge exposition.
+async fn tls_target() -> u16 {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/prometheus/testdata");
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(format!("{dir}/server.pem"))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key = PrivateKeyDer::from_pem_file(format!("{dir}/server-key.pem")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // Clients that do not trust the certificate fail the handshake here.
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                loop {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match tls.read(&mut byte).await {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    let body = "# TYPE secure_gauge gauge\nsecure_gauge 7\n";
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if tls.write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_targets_use_tls_config() {
+    let port = tls_target().await;
+    let ca = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/prometheus/testdata/ca.pem"
+    );
+    let text = format!(
+        r#"
+        [receivers.prometheus.config.global]
+        scrape_interval = "200ms"
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "trusted"
+        scheme = "https"
+        tls_config = {{ ca_file = "{ca}" }}
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{port}"]
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "insecure"
+        scheme = "https"
+        tls_config = {{ insecure_skip_verify = true }}
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["localhost:{port}"]
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "untrusted"
+        scheme = "https"
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{port}"]
+        [exporters.probe]
+        [service.telemetry.metrics]
+        address = ""
+        [service.pipelines.metrics]
+        receivers = ["prometheus"]
+        exporters = ["probe"]
+        "#
+    );
+    let probe = Probe::new();
+    let mut registry = Registry::new();
+    crate::register_all(&mut registry);
+    register_probe(&mut registry, &probe);
+    let config = Config::from_toml(&text).unwrap();
+    let telemetry = Telemetry::new();
+    let running = Topology::build(&config, &registry, &telemetry)
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let jobs = ["trusted", "insecure", "untrusted"];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !jobs
+        .iter()
+        .all(|j| !gauge_value(&probe.batches(), j, "up").is_empty())
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running.shutdown().await;
+    let batches = probe.batches();
+    assert_eq!(gauge_value(&batches, "trusted", "up").first(), Some(&1.0));
+    assert_eq!(
+        gauge_value(&batches, "trusted", "secure_gauge").first(),
+        Some(&7.0)
+    );
+    assert_eq!(gauge_value(&batches, "insecure", "up").first(), Some(&1.0));
+    // The built-in roots do not know the test CA.
+    assert_eq!(gauge_value(&batches, "untrusted", "up").first(), Some(&0.0));
+}
