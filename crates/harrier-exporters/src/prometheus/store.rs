@@ -13,7 +13,8 @@ use super::naming::{
 use super::text::{escape_help, format_float, write_sample};
 use harrier_pdata::otlp::common::v1::KeyValue;
 use harrier_pdata::otlp::metrics::v1::{
-    AggregationTemporality, Metric, NumberDataPoint, ResourceMetrics, metric, number_data_point,
+    AggregationTemporality, DataPointFlags, Metric, NumberDataPoint, ResourceMetrics, metric,
+    number_data_point,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -157,30 +158,46 @@ impl Store {
         now: Instant,
     ) -> u64 {
         let delta = AggregationTemporality::Delta as i32;
-        let mut put =
-            |metric_type: MetricType, attrs: &[KeyValue], value: SeriesValue, accumulate: bool| {
-                let name = metric_name(&metric.name, &metric.unit, metric_type);
-                let key = self.key(name, &ctx.target, &ctx.scope, attrs.iter().collect());
-                let value = match (accumulate, series.get(&key)) {
-                    (true, Some(old)) if old.metric_type == metric_type => {
-                        accumulated(&old.value, value)
-                    }
-                    _ => value,
-                };
-                series.insert(
-                    key,
-                    Series {
-                        metric_type,
-                        help: metric.description.clone(),
-                        value,
-                        updated: now,
-                    },
-                );
+        let mut put = |metric_type: MetricType,
+                       attrs: &[KeyValue],
+                       value: SeriesValue,
+                       accumulate: bool,
+                       flags: u32| {
+            let name = metric_name(&metric.name, &metric.unit, metric_type);
+            let key = self.key(name, &ctx.target, &ctx.scope, attrs.iter().collect());
+            // A point with no recorded value is a staleness marker (the series
+            // ended, e.g. a scraped target went away): stop serving the series, so
+            // a Prometheus scraping this endpoint marks it stale in turn.
+            if flags & DataPointFlags::NoRecordedValueMask as u32 != 0 {
+                series.remove(&key);
+                return;
+            }
+            let value = match (accumulate, series.get(&key)) {
+                (true, Some(old)) if old.metric_type == metric_type => {
+                    accumulated(&old.value, value)
+                }
+                _ => value,
             };
+            series.insert(
+                key,
+                Series {
+                    metric_type,
+                    help: metric.description.clone(),
+                    value,
+                    updated: now,
+                },
+            );
+        };
         match &metric.data {
             Some(metric::Data::Gauge(gauge)) => {
                 for point in &gauge.data_points {
-                    put(MetricType::Gauge, &point.attributes, number(point), false);
+                    put(
+                        MetricType::Gauge,
+                        &point.attributes,
+                        number(point),
+                        false,
+                        point.flags,
+                    );
                 }
             }
             Some(metric::Data::Sum(sum)) => {
@@ -190,7 +207,13 @@ impl Store {
                     (MetricType::Gauge, false)
                 };
                 for point in &sum.data_points {
-                    put(metric_type, &point.attributes, number(point), accumulate);
+                    put(
+                        metric_type,
+                        &point.attributes,
+                        number(point),
+                        accumulate,
+                        point.flags,
+                    );
                 }
             }
             Some(metric::Data::Histogram(histogram)) => {
@@ -202,7 +225,13 @@ impl Store {
                         sum: point.sum.unwrap_or(0.0),
                         count: point.count,
                     };
-                    put(MetricType::Histogram, &point.attributes, value, accumulate);
+                    put(
+                        MetricType::Histogram,
+                        &point.attributes,
+                        value,
+                        accumulate,
+                        point.flags,
+                    );
                 }
             }
             Some(metric::Data::Summary(summary)) => {
@@ -216,7 +245,13 @@ impl Store {
                         sum: point.sum,
                         count: point.count,
                     };
-                    put(MetricType::Summary, &point.attributes, value, false);
+                    put(
+                        MetricType::Summary,
+                        &point.attributes,
+                        value,
+                        false,
+                        point.flags,
+                    );
                 }
             }
             Some(metric::Data::ExponentialHistogram(histogram)) => {

@@ -460,3 +460,27 @@ fn openmetrics_names_families_without_total_and_ends_with_eof() {
          # EOF\n"
     );
 }
+
+#[test]
+fn staleness_markers_remove_the_series() {
+    let store = store();
+    let now = Instant::now();
+    store.update(
+        &resource_metrics(
+            vec![],
+            vec![gauge(
+                "temp",
+                "",
+                vec![point(1.0, &[("room", "a")]), point(2.0, &[("room", "b")])],
+            )],
+        ),
+        now,
+    );
+    let mut stale = point(f64::NAN, &[("room", "a")]);
+    stale.flags = harrier_pdata::otlp::metrics::v1::DataPointFlags::NoRecordedValueMask as u32;
+    store.update(
+        &resource_metrics(vec![], vec![gauge("temp", "", vec![stale])]),
+        now,
+    );
+    assert_eq!(store.render(), "# TYPE temp gauge\ntemp{room=\"b\"} 2\n");
+}
