@@ -29,6 +29,8 @@ fn config(audit: u16, falco: u16, otlp: u16) -> String {
         r#"
         [receivers.k8s_audit]
         endpoint = "127.0.0.1:{audit}"
+        log_path = "{{dir}}/audit.log"
+        storage_dir = "{{dir}}/audit-offsets"
         [receivers.falco]
         endpoint = "127.0.0.1:{falco}"
         [receivers.otlp.http]
@@ -395,17 +397,30 @@ fn baselines_survive_a_restart_and_duplicates_are_not_tagged_twice() {
     std::fs::remove_file(dir.path().join("out.jsonl")).unwrap();
 
     // Second half, after a restart on the same storage, with the last 50 audit events
-    // of the first half sent again (as kube-apiserver does after a lost answer).
+    // of the first half sent again (as kube-apiserver does after a lost answer). This
+    // time the audit events come through the receiver's file mode (kube-apiserver's
+    // log backend): appended to the log file it follows.
     let mut second = common::start_in(&text, dir);
-    let resent: Vec<Item> = items[..split]
+    let mut resent: Vec<Item> = items[..split]
         .iter()
         .filter(|i| i.kind == Kind::Audit)
         .rev()
         .take(50)
         .cloned()
         .collect();
-    replay(&resent, audit, falco, otlp);
-    replay(&items[split..], audit, falco, otlp);
+    resent.reverse();
+    let log: String = resent
+        .iter()
+        .chain(items[split..].iter().filter(|i| i.kind == Kind::Audit))
+        .map(|i| format!("{}\n", i.body))
+        .collect();
+    std::fs::write(second.path("audit.log"), log).unwrap();
+    let others: Vec<Item> = items[split..]
+        .iter()
+        .filter(|i| i.kind != Kind::Audit)
+        .cloned()
+        .collect();
+    replay(&others, audit, falco, otlp);
     let out = second.path("out.jsonl");
     let expected = items.len() - split + resent.len();
     common::wait_for(30, "the second half", || {
