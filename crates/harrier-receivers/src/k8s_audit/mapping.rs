@@ -13,7 +13,7 @@ use super::event::{Event, Stage};
 use harrier_pdata::Batch;
 use harrier_pdata::attrs::{int_kv, string_kv};
 use harrier_pdata::otlp::common::v1::{
-    AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList, any_value,
+    AnyValue, ArrayValue, InstrumentationScope, KeyValue, any_value,
 };
 use harrier_pdata::otlp::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
 use harrier_pdata::otlp::resource::v1::Resource;
@@ -174,34 +174,7 @@ fn push_array(attrs: &mut Vec<KeyValue>, key: &str, values: &[String]) {
     });
 }
 
-/// Converts JSON to an OTLP value: objects become kvlists, arrays arrays, integers
-/// that fit `i64` ints, other numbers doubles, `null` an empty value.
-pub fn json_to_any(value: serde_json::Value) -> AnyValue {
-    use any_value::Value as V;
-    let value = match value {
-        serde_json::Value::Null => None,
-        serde_json::Value::Bool(b) => Some(V::BoolValue(b)),
-        serde_json::Value::Number(n) => Some(match n.as_i64() {
-            Some(i) => V::IntValue(i),
-            None => V::DoubleValue(n.as_f64().unwrap_or(f64::NAN)),
-        }),
-        serde_json::Value::String(s) => Some(V::StringValue(s)),
-        serde_json::Value::Array(items) => Some(V::ArrayValue(ArrayValue {
-            values: items.into_iter().map(json_to_any).collect(),
-        })),
-        serde_json::Value::Object(map) => Some(V::KvlistValue(KeyValueList {
-            values: map
-                .into_iter()
-                .map(|(key, v)| KeyValue {
-                    key,
-                    value: Some(json_to_any(v)),
-                    ..Default::default()
-                })
-                .collect(),
-        })),
-    };
-    AnyValue { value }
-}
+pub use harrier_pdata::attrs::json_to_any;
 
 /// Builds the record for one event (no filtering; see [`Mapper::map`]).
 pub fn log_record(event: Event, include_objects: bool, observed_unix_nano: u64) -> LogRecord {

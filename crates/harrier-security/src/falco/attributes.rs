@@ -4,7 +4,7 @@
 
 use harrier_pdata::Batch;
 use harrier_pdata::otlp::common::v1::{
-    AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList, any_value,
+    AnyValue, ArrayValue, InstrumentationScope, KeyValue, any_value,
 };
 use harrier_pdata::otlp::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use harrier_pdata::otlp::resource::v1::Resource;
@@ -104,34 +104,9 @@ pub(crate) fn text(value: Option<&Value>) -> &str {
     value.and_then(Value::as_str).unwrap_or("")
 }
 
-/// Converts JSON to an OTLP value: strings, booleans and integers that fit `i64` keep
-/// their type, other numbers become doubles, arrays arrays, objects kvlists, `null` an
-/// empty value.
+/// Converts a borrowed JSON value (see [`harrier_pdata::attrs::json_to_any`]).
 pub(crate) fn json_to_any(value: &Value) -> AnyValue {
-    use any_value::Value as V;
-    let value = match value {
-        Value::Null => None,
-        Value::Bool(b) => Some(V::BoolValue(*b)),
-        Value::Number(n) => Some(match n.as_i64() {
-            Some(i) => V::IntValue(i),
-            None => V::DoubleValue(n.as_f64().unwrap_or(f64::NAN)),
-        }),
-        Value::String(s) => Some(V::StringValue(s.clone())),
-        Value::Array(items) => Some(V::ArrayValue(ArrayValue {
-            values: items.iter().map(json_to_any).collect(),
-        })),
-        Value::Object(map) => Some(V::KvlistValue(KeyValueList {
-            values: map
-                .iter()
-                .map(|(key, v)| KeyValue {
-                    key: key.clone(),
-                    value: Some(json_to_any(v)),
-                    ..Default::default()
-                })
-                .collect(),
-        })),
-    };
-    AnyValue { value }
+    harrier_pdata::attrs::json_to_any(value.clone())
 }
 
 /// Splits an image reference into its name and tag: `registry:5000/shop/cart:1.4` ->
@@ -150,15 +125,6 @@ pub(crate) fn split_image(reference: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The characters Kubernetes uses for generated name suffixes and pod-template-hashes
-/// (`k8s.io/apimachinery/pkg/util/rand`: no vowels, no look-alikes).
-fn is_generated(segment: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
-    lengths.contains(&segment.len())
-        && segment
-            .bytes()
-            .all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b))
-}
-
 /// The workload a pod belongs to, guessed from its name (a heuristic: the pod's owner
 /// references are not in a Falco alert):
 ///
@@ -171,24 +137,10 @@ fn is_generated(segment: &str, lengths: std::ops::RangeInclusive<usize>) -> bool
 /// The generated parts use Kubernetes' suffix alphabet (consonants and digits), so a
 /// pod named `web-frontend` is not cut.
 pub(crate) fn workload_from_pod(pod: &str) -> Option<&str> {
-    let (rest, last) = pod.rsplit_once('-')?;
-    if rest.is_empty() {
-        return None;
-    }
-    if is_generated(last, 5..=5) {
-        if let Some((name, middle)) = rest.rsplit_once('-')
-            && !name.is_empty()
-            && (is_generated(middle, 6..=10)
-                || (middle.len() >= 8 && middle.bytes().all(|b| b.is_ascii_digit())))
-        {
-            return Some(name);
-        }
-        return Some(rest);
-    }
-    if !last.is_empty() && last.len() <= 5 && last.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(rest);
-    }
-    None
+    // One heuristic for the whole crate: the anomaly detectors derive workloads the
+    // same way, so a workload named here matches their baselines.
+    let workload = crate::anomaly::names::workload_of_pod(pod);
+    (workload != pod).then_some(workload)
 }
 
 /// The current time in nanoseconds since the Unix epoch.

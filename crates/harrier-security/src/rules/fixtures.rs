@@ -8,36 +8,13 @@ use crate::finding::Finding;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use harrier_pdata::attrs::{int_kv, string_kv};
-use harrier_pdata::otlp::common::v1::{AnyValue, ArrayValue, KeyValue, KeyValueList, any_value};
+use harrier_pdata::otlp::common::v1::{AnyValue, ArrayValue, KeyValue, any_value};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// JSON -> OTLP value, as the receiver converts `requestObject` / `responseObject`.
+/// Converts a borrowed JSON value as the receiver does.
 pub(crate) fn json_to_any(value: &Value) -> AnyValue {
-    use any_value::Value as V;
-    let value = match value {
-        Value::Null => None,
-        Value::Bool(b) => Some(V::BoolValue(*b)),
-        Value::Number(n) => Some(match n.as_i64() {
-            Some(i) => V::IntValue(i),
-            None => V::DoubleValue(n.as_f64().unwrap_or(f64::NAN)),
-        }),
-        Value::String(s) => Some(V::StringValue(s.clone())),
-        Value::Array(items) => Some(V::ArrayValue(ArrayValue {
-            values: items.iter().map(json_to_any).collect(),
-        })),
-        Value::Object(map) => Some(V::KvlistValue(KeyValueList {
-            values: map
-                .iter()
-                .map(|(key, v)| KeyValue {
-                    key: key.clone(),
-                    value: Some(json_to_any(v)),
-                    ..Default::default()
-                })
-                .collect(),
-        })),
-    };
-    AnyValue { value }
+    harrier_pdata::attrs::json_to_any(value.clone())
 }
 
 fn string_array_kv(key: &str, items: &[Value]) -> Option<KeyValue> {
