@@ -280,39 +280,43 @@ impl SharedBaselines {
             .write_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let bytes = {
+        // Only the copy is taken under the engine lock; serialising (hundreds of
+        // milliseconds at 100k identities) happens after it is released, so the
+        // pipelines are not held up by a snapshot.
+        let state = {
             let mut engine = self.lock();
             if !force && !engine.is_dirty() {
                 return;
             }
             let state = engine.export();
             engine.mark_clean();
-            let snapshot = Snapshot {
-                version: SNAPSHOT_VERSION,
-                watermark_unix_nano: state.watermark,
-                detectors: state
-                    .baselines
-                    .into_iter()
-                    .map(|(name, entities)| {
-                        let entities = entities
-                            .into_iter()
-                            .map(|(key, entity)| SnapshotEntity { key, entity })
-                            .collect();
-                        (name, entities)
-                    })
-                    .collect(),
-                dedupe: state
-                    .dedupe
-                    .into_iter()
-                    .map(|(id, stage, time_unix_nano)| DedupeEntry {
-                        id,
-                        stage,
-                        time_unix_nano,
-                    })
-                    .collect(),
-            };
-            serde_json::to_vec(&snapshot)
+            state
         };
+        let snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            watermark_unix_nano: state.watermark,
+            detectors: state
+                .baselines
+                .into_iter()
+                .map(|(name, entities)| {
+                    let entities = entities
+                        .into_iter()
+                        .map(|(key, entity)| SnapshotEntity { key, entity })
+                        .collect();
+                    (name, entities)
+                })
+                .collect(),
+            dedupe: state
+                .dedupe
+                .into_iter()
+                .map(|(id, stage, time_unix_nano)| DedupeEntry {
+                    id,
+                    stage,
+                    time_unix_nano,
+                })
+                .collect(),
+        };
+        let bytes = serde_json::to_vec(&snapshot);
         let result = match bytes {
             Ok(bytes) => write_atomically(path, &bytes),
             Err(source) => Err(StoreError::Format {
