@@ -551,3 +551,84 @@ fn rbac_report_matches_the_scenarios_ground_truth() {
         "the scenario over-provisions on purpose"
     );
 }
+
+/// The label text of one anomaly metric line for `detector`.
+fn detector_metric(harrier: &common::Harrier, name: &str, detector: &str) -> f64 {
+    harrier
+        .metrics()
+        .lines()
+        .filter(|l| l.starts_with(name) && l.contains(&format!("detector=\"{detector}\"")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[test]
+fn ten_times_max_entities_identities_stay_within_the_bound() {
+    let audit = free_port();
+    let config = format!(
+        r#"
+        [receivers.k8s_audit]
+        endpoint = "127.0.0.1:{audit}"
+        [processors.anomaly]
+        max_entities = 100
+        [exporters.nop]
+        [service]
+        extensions = ["health_check"]
+        [service.telemetry.metrics]
+        address = "127.0.0.1:{{metrics}}"
+        [service.pipelines.logs]
+        receivers = ["k8s_audit"]
+        processors = ["anomaly"]
+        exporters = ["nop"]
+        "#
+    );
+    let mut harrier = start(&config);
+    // 1,000 identities, each making two calls from its own address.
+    for chunk in 0..10 {
+        let events: Vec<serde_json::Value> = (0..100)
+            .flat_map(|i| {
+                let n = chunk * 100 + i;
+                ["list", "get"].map(|verb| {
+                    serde_json::json!({
+                        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+                        "auditID": format!("{n}-{verb}"), "stage": "ResponseComplete",
+                        "requestURI": "/api/v1/namespaces/shop/pods", "verb": verb,
+                        "user": {"username": format!("system:serviceaccount:load:sa-{n}")},
+                        "sourceIPs": [format!("10.1.{}.{}", n / 250, n % 250)],
+                        "userAgent": "client/1.0",
+                        "objectRef": {"resource": "pods", "namespace": "shop", "apiVersion": "v1"},
+                        "responseStatus": {"metadata": {}, "code": 200},
+                        "stageTimestamp": "2026-11-01T00:00:00.000000Z",
+                    })
+                })
+            })
+            .collect();
+        let list = serde_json::json!({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": events});
+        assert_eq!(
+            post(
+                audit,
+                "/audit",
+                "application/json",
+                list.to_string().as_bytes()
+            ),
+            200
+        );
+    }
+    common::wait_for(20, "the evictions to be counted", || {
+        detector_metric(
+            &harrier,
+            "harrier_processor_anomaly_evictions",
+            "novel_api_call",
+        ) >= 900.0
+    });
+    for detector in ["novel_api_call", "novel_source"] {
+        let held = detector_metric(&harrier, "harrier_processor_anomaly_entities", detector);
+        assert!(
+            held > 0.0 && held <= 100.0,
+            "{detector} holds {held} entities"
+        );
+        let evicted = detector_metric(&harrier, "harrier_processor_anomaly_evictions", detector);
+        assert_eq!(evicted, 900.0, "{detector} evictions");
+    }
+    harrier.terminate();
+}
