@@ -202,6 +202,16 @@ fn sync(
         .set(i64::try_from(running.len()).unwrap_or(i64::MAX));
 }
 
+/// Where in each interval a target is scraped: derived from the hash of its URL and
+/// labels, so targets spread evenly over the interval instead of all scraping at once,
+/// and a target keeps its slot across restarts and discovery updates.
+pub fn offset_in_interval(key: u64, interval: Duration) -> Duration {
+    let interval_ms = u64::try_from(interval.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    Duration::from_millis(key % interval_ms)
+}
+
 /// Scrapes one target every interval until shutdown or removal.
 async fn run_target(
     rt: Arc<JobRuntime>,

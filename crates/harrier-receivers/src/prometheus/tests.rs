@@ -1101,3 +1101,62 @@ async fn https_targets_use_tls_config() {
     // The built-in roots do not know the test CA.
     assert_eq!(gauge_value(&batches, "untrusted", "up").first(), Some(&0.0));
 }
+
+#[test]
+fn targets_spread_over_the_interval() {
+    let job = job_of(
+        r#"
+        [[config.scrape_configs]]
+        job_name = "many"
+        scrape_interval = "10s"
+        [[config.scrape_configs.static_configs]]
+        targets = []
+        "#,
+    );
+    let targets: Vec<String> = (0..200)
+        .map(|i| format!("10.0.{}.{}:9100", i / 250, i % 250))
+        .collect();
+    let groups = vec![TargetGroup {
+        targets,
+        labels: BTreeMap::new(),
+        source: "static:0".into(),
+    }];
+    let (built, _) = targets::build(&job, &groups);
+    assert_eq!(built.len(), 200);
+    // Ten one-second slots: each gets some targets, none gets a crowd.
+    let mut slots = [0usize; 10];
+    for t in &built {
+        let offset = super::scrape::offset_in_interval(t.key, job.interval);
+        assert!(offset < job.interval);
+        slots[offset.as_secs() as usize] += 1;
+    }
+    assert!(slots.iter().all(|n| (5..=40).contains(n)), "{slots:?}");
+}
+
+#[test]
+fn exposed_timestamps_are_used_unless_honor_timestamps_is_off() {
+    let relabel = no_relabel();
+    let mut with_ts = sample("g", &[], 1.0);
+    with_ts.timestamp_ms = Some(1_500);
+    let fams = vec![family("g", MetricKind::Gauge, vec![with_ts])];
+    let time = |honor: bool| {
+        let options = Options {
+            honor_labels: false,
+            honor_timestamps: honor,
+            metric_relabel: &relabel,
+        };
+        let (out, _) = convert(
+            &fams,
+            &target(),
+            &options,
+            &mut SeriesTracker::default(),
+            9_000,
+        );
+        let Some(metric::Data::Gauge(g)) = &metrics(&out)["g"].data else {
+            panic!()
+        };
+        g.data_points[0].time_unix_nano
+    };
+    assert_eq!(time(true), 1_500_000_000);
+    assert_eq!(time(false), 9_000_000_000);
+}
