@@ -220,10 +220,7 @@ async fn run_target(
     removed: CancellationToken,
 ) {
     let interval = rt.job.interval;
-    let interval_ms = u64::try_from(interval.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1);
-    let offset = Duration::from_millis(target.key % interval_ms);
+    let offset = offset_in_interval(target.key, interval);
     let mut tracker = SeriesTracker::default();
     let mut next = tokio::time::Instant::now() + offset;
     loop {
