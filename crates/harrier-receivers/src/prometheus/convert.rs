@@ -22,7 +22,7 @@ use harrier_pdata::otlp::metrics::v1::{
 use harrier_pdata::otlp::resource::v1::Resource;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 /// The instrumentation scope of everything this receiver produces.
 pub const SCOPE_NAME: &str = "harrier/prometheus";
@@ -93,9 +93,19 @@ struct Tracked {
     generation: u64,
 }
 
-/// `job` and `instance` of a resource (differ from the target's only with
-/// `honor_labels`).
-type ResourceKey = (String, String);
+/// `job` and `instance` of a resource when they differ from the target's (only with
+/// `honor_labels` or relabeling); `None` is the target's own resource, which keeps the
+/// common case free of per-sample string copies.
+type ResourceKey = Option<(String, String)>;
+
+/// `Some((job, instance))` unless they are the target's own.
+fn resource_key(target: &TargetInfo, job: &str, instance: &str) -> ResourceKey {
+    if job == target.job && instance == target.instance {
+        None
+    } else {
+        Some((job.to_string(), instance.to_string()))
+    }
+}
 
 /// Per-target state kept between scrapes.
 #[derive(Debug, Default)]
@@ -120,6 +130,9 @@ impl SeriesTracker {
 struct Builder<'t> {
     target: &'t TargetInfo,
     resources: Vec<(ResourceKey, Vec<Metric>, HashMap<String, usize>)>,
+    /// The (resource, metric) indexes of the last lookup: consecutive samples of a
+    /// family go to the same metric, so most lookups end here.
+    last: Option<(usize, usize)>,
 }
 
 impl<'t> Builder<'t> {
@@ -127,6 +140,7 @@ impl<'t> Builder<'t> {
         Builder {
             target,
             resources: Vec::new(),
+            last: None,
         }
     }
 
@@ -138,6 +152,12 @@ impl<'t> Builder<'t> {
         unit: &str,
         kind: PointKind,
     ) -> &mut Metric {
+        if let Some((r, i)) = self.last
+            && self.resources[r].0 == *resource
+            && self.resources[r].1[i].name == name
+        {
+            return &mut self.resources[r].1[i];
+        }
         let r = match self.resources.iter().position(|(k, _, _)| k == resource) {
             Some(r) => r,
             None => {
@@ -174,6 +194,7 @@ impl<'t> Builder<'t> {
                 metrics.len() - 1
             }
         };
+        self.last = Some((r, i));
         &mut metrics[i]
     }
 
@@ -181,7 +202,10 @@ impl<'t> Builder<'t> {
         let target = self.target;
         self.resources
             .into_iter()
-            .map(|((job, instance), metrics, _)| {
+            .filter(|(_, metrics, _)| !metrics.is_empty())
+            .map(|(key, metrics, _)| {
+                let (job, instance) =
+                    key.unwrap_or_else(|| (target.job.clone(), target.instance.clone()));
                 let mut attributes = vec![
                     string_kv("service.name", job),
                     string_kv("service.instance.id", instance),
@@ -222,12 +246,12 @@ fn suffix<'s>(family: &str, sample: &'s str) -> &'s str {
 }
 
 /// One sample's labels resolved: resource, attributes (without `le`/`quantile`), the
-/// special label's value and the (possibly relabeled) metric name.
+/// special label's value and, when relabeling renamed the sample, its new name.
 struct Resolved {
     resource: ResourceKey,
     attributes: Vec<KeyValue>,
     special: Option<String>,
-    name: String,
+    name: Option<String>,
 }
 
 /// Merges target and sample labels as Prometheus does, applies metric relabeling and
@@ -283,10 +307,10 @@ fn resolve(
         }
         attributes.sort_by(|a, b| a.key.cmp(&b.key));
         return Some(Resolved {
-            resource: (job.to_string(), instance.to_string()),
+            resource: resource_key(target, job, instance),
             attributes,
             special: special_value,
-            name: sample.name.to_string(),
+            name: None,
         });
     }
     // Relabeling path: the full Prometheus label set, with __name__.
@@ -339,15 +363,60 @@ fn resolve(
     }
     let name = name.filter(|n| !n.is_empty())?;
     Some(Resolved {
-        resource: (job.unwrap_or_default(), instance.unwrap_or_default()),
+        resource: resource_key(
+            target,
+            job.as_deref().unwrap_or_default(),
+            instance.as_deref().unwrap_or_default(),
+        ),
         attributes,
         special: special_value,
-        name,
+        name: (name != sample.name).then_some(name),
     })
 }
 
+/// A fast, non-cryptographic hasher (the multiply-rotate scheme of rustc's FxHasher)
+/// for series identities: SipHash cost about 4% of a scrape's CPU. Series are tracked
+/// per target, so a collision (crafted or not) can only merge two series of one target.
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 fn series_hash(resource: &ResourceKey, metric: &str, attributes: &[KeyValue]) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = FastHasher::default();
     resource.hash(&mut h);
     metric.hash(&mut h);
     for kv in attributes {
@@ -440,9 +509,8 @@ pub fn convert(
                         if suffix(family.name, s.name) == "_created"
                             && let Some(r) = resolve(target, s, None, options)
                         {
-                            let name = family.name.to_string();
                             created.insert(
-                                series_hash(&r.resource, &name, &r.attributes),
+                                series_hash(&r.resource, family.name, &r.attributes),
                                 (s.value * 1000.0) as i64,
                             );
                         }
@@ -459,19 +527,15 @@ pub fn convert(
                     counts.post_relabel += 1;
                     // The metric is named after the family; a sample renamed by
                     // relabeling keeps its new name.
-                    let metric_name = if r.name == s.name {
-                        family.name.to_string()
-                    } else {
-                        r.name.clone()
-                    };
+                    let metric_name: &str = r.name.as_deref().unwrap_or(family.name);
                     let time_ms = point_time(s, options, now_ms);
-                    let hash = series_hash(&r.resource, &metric_name, &r.attributes);
+                    let hash = series_hash(&r.resource, metric_name, &r.attributes);
                     let start_ms = match kind {
                         PointKind::Sum => track(
                             tracker,
                             hash,
                             &r,
-                            &metric_name,
+                            metric_name,
                             kind,
                             created.get(&hash).copied(),
                             s.value,
@@ -483,7 +547,7 @@ pub fn convert(
                             tracker,
                             hash,
                             &r,
-                            &metric_name,
+                            metric_name,
                             kind,
                             None,
                             0.0,
@@ -505,7 +569,7 @@ pub fn convert(
                         point.exemplars.push(convert_exemplar(e, time_ms));
                     }
                     match &mut builder
-                        .metric(&r.resource, &metric_name, help, unit, kind)
+                        .metric(&r.resource, metric_name, help, unit, kind)
                         .data
                     {
                         Some(metric::Data::Sum(sum)) => sum.data_points.push(point),
@@ -535,10 +599,9 @@ pub fn convert(
                         continue;
                     };
                     counts.post_relabel += 1;
-                    let metric_name = if r.name == s.name {
-                        family.name.to_string()
-                    } else {
-                        r.name.strip_suffix(sfx).unwrap_or(&r.name).to_string()
+                    let metric_name = match &r.name {
+                        None => family.name.to_string(),
+                        Some(name) => name.strip_suffix(sfx).unwrap_or(name).to_string(),
                     };
                     let hash = series_hash(&r.resource, &metric_name, &r.attributes);
                     let time_ms = point_time(s, options, now_ms);
@@ -593,7 +656,7 @@ pub fn convert(
                         resource: c.resource.clone(),
                         attributes: c.attributes,
                         special: None,
-                        name: c.name.clone(),
+                        name: None,
                     };
                     let start_ms = track(
                         tracker,
@@ -672,8 +735,8 @@ pub fn convert(
                     };
                     counts.post_relabel += 1;
                     let time_ms = point_time(s, options, now_ms);
-                    let hash = series_hash(&r.resource, &r.name, &r.attributes);
-                    let name = r.name.clone();
+                    let name = r.name.clone().unwrap_or_else(|| s.name.to_string());
+                    let hash = series_hash(&r.resource, &name, &r.attributes);
                     track(
                         tracker,
                         hash,
@@ -895,8 +958,7 @@ pub fn add_synthetic(
         Some(scope) => scope.metrics.append(&mut synthetic),
         None => {
             let mut builder = Builder::new(target);
-            let key = (target.job.clone(), target.instance.clone());
-            builder.metric(&key, "up", "", "", PointKind::Gauge);
+            builder.metric(&None, "up", "", "", PointKind::Gauge);
             let mut fresh = builder.finish();
             if let Some(scope) = fresh.first_mut().and_then(|r| r.scope_metrics.first_mut()) {
                 scope.metrics = synthetic;
