@@ -21,6 +21,7 @@ pub mod config;
 pub mod envelope;
 pub mod error;
 pub mod extensions;
+pub mod hash;
 pub mod http_server;
 pub mod id;
 pub mod output;

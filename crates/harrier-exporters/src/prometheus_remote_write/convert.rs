@@ -24,13 +24,14 @@ use crate::prometheus::naming::{
     metric_name, metric_name_chars, scope_labels, target_labels, unit_suffix,
 };
 use crate::prometheus::text::format_float;
+use harrier_core::hash::U64Map;
 use harrier_pdata::otlp::common::v1::KeyValue;
 use harrier_pdata::otlp::metrics::v1::{
     AggregationTemporality, DataPointFlags, Metric, NumberDataPoint, ResourceMetrics, exemplar,
     metric, number_data_point,
 };
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::BTreeMap;
+use std::hash::BuildHasher as _;
 
 /// A label set sorted by name.
 type LabelSet = Vec<(String, String)>;
@@ -79,15 +80,16 @@ struct Accumulator {
 /// ordered map needs (they dominated the exporter's CPU at 100k series per request).
 #[derive(Default)]
 struct SeriesMap {
-    index: HashMap<u64, Vec<usize>>,
+    state: std::hash::RandomState,
+    index: U64Map<Vec<usize>>,
     entries: Vec<(LabelSet, Accumulator)>,
 }
 
 impl SeriesMap {
     fn entry(&mut self, labels: LabelSet) -> &mut Accumulator {
-        let mut hasher = DefaultHasher::new();
-        labels.hash(&mut hasher);
-        let bucket = self.index.entry(hasher.finish()).or_default();
+        // Seeded SipHash: the label sets come from any sender, and a predictable hash
+        // would let one craft colliding sets that make this map quadratic.
+        let bucket = self.index.entry(self.state.hash_one(&labels)).or_default();
         let found = bucket
             .iter()
             .copied()

@@ -12,6 +12,7 @@
 
 use super::parse::{Exemplar as PromExemplar, Family, MetricKind, Sample};
 use super::relabel::{Labels, Relabeler};
+use harrier_core::hash::{FastHasher, U64Map};
 use harrier_pdata::attrs::{int_kv, string_kv};
 use harrier_pdata::otlp::common::v1::{InstrumentationScope, KeyValue};
 use harrier_pdata::otlp::metrics::v1::{
@@ -110,7 +111,7 @@ fn resource_key(target: &TargetInfo, job: &str, instance: &str) -> ResourceKey {
 /// Per-target state kept between scrapes.
 #[derive(Debug, Default)]
 pub struct SeriesTracker {
-    series: HashMap<u64, Tracked>,
+    series: U64Map<Tracked>,
     generation: u64,
 }
 
@@ -374,48 +375,9 @@ fn resolve(
     })
 }
 
-/// A fast, non-cryptographic hasher (the multiply-rotate scheme of rustc's FxHasher)
-/// for series identities: SipHash cost about 4% of a scrape's CPU. Series are tracked
-/// per target, so a collision (crafted or not) can only merge two series of one target.
-#[derive(Default)]
-struct FastHasher(u64);
-
-impl FastHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 fn series_hash(resource: &ResourceKey, metric: &str, attributes: &[KeyValue]) -> u64 {
+    // Fast, not collision-resistant: series are tracked per target, so a collision
+    // (crafted or not) can only merge two series of one target.
     let mut h = FastHasher::default();
     resource.hash(&mut h);
     metric.hash(&mut h);
@@ -503,7 +465,7 @@ pub fn convert(
                     PointKind::Gauge
                 };
                 // `_created` samples give the start of the counter with the same labels.
-                let mut created: HashMap<u64, i64> = HashMap::new();
+                let mut created: U64Map<i64> = U64Map::default();
                 if kind == PointKind::Sum {
                     for s in &family.samples {
                         if suffix(family.name, s.name) == "_created"
@@ -582,7 +544,7 @@ pub fn convert(
                 let is_histogram = family.kind == MetricKind::Histogram;
                 let special = if is_histogram { "le" } else { "quantile" };
                 let mut series: Vec<Compound> = Vec::new();
-                let mut index: HashMap<u64, usize> = HashMap::new();
+                let mut index: U64Map<usize> = U64Map::default();
                 for s in &family.samples {
                     let sfx = suffix(family.name, s.name);
                     let wants_special = if is_histogram {
