@@ -102,3 +102,43 @@ pub fn response(status: u16, content_type: &str, body: impl Into<Bytes>) -> Resp
     }
     resp
 }
+
+/// Decompresses a request body per its `Content-Encoding` (`gzip`, `x-gzip`, `deflate`,
+/// `zstd`, or none), refusing output above `max` bytes. Decompression stops at the cap,
+/// so a small compression bomb cannot inflate memory.
+///
+/// # Errors
+/// `(status, message)`: 400 for a corrupt body or an unknown encoding, 413 when the
+/// output exceeds `max`.
+pub fn decompress(body: Bytes, encoding: &str, max: usize) -> Result<Bytes, (u16, String)> {
+    use std::io::Read;
+    let read_capped = |mut reader: Box<dyn Read + '_>| -> Result<Bytes, (u16, String)> {
+        let mut out = Vec::new();
+        let limit = (max as u64).saturating_add(1);
+        reader
+            .by_ref()
+            .take(limit)
+            .read_to_end(&mut out)
+            .map_err(|e| (400, format!("cannot decompress the {encoding} body: {e}")))?;
+        if out.len() > max {
+            return Err((
+                413,
+                format!("decompressed body exceeds the limit of {max} bytes"),
+            ));
+        }
+        Ok(Bytes::from(out))
+    };
+    match encoding {
+        "" | "identity" => Ok(body),
+        "gzip" | "x-gzip" => read_capped(Box::new(flate2::read::MultiGzDecoder::new(&body[..]))),
+        "deflate" => read_capped(Box::new(flate2::read::ZlibDecoder::new(&body[..]))),
+        "zstd" => match zstd::stream::read::Decoder::new(&body[..]) {
+            Ok(d) => read_capped(Box::new(d)),
+            Err(e) => Err((400, format!("cannot decompress the zstd body: {e}"))),
+        },
+        other => Err((
+            400,
+            format!("unsupported Content-Encoding {other:?} (use gzip, deflate, zstd or none)"),
+        )),
+    }
+}

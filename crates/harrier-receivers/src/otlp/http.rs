@@ -20,7 +20,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use prost::Message;
-use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -90,39 +89,6 @@ fn retry_later(enc: Encoding, message: &str) -> Response<Full<Bytes>> {
         http::HeaderValue::from_static("1"),
     );
     resp
-}
-
-/// Decompresses `body` per `Content-Encoding`, refusing output above `max` bytes.
-fn decompress(body: Bytes, encoding: &str, max: usize) -> Result<Bytes, (u16, String)> {
-    let read_capped = |mut reader: Box<dyn Read + '_>| -> Result<Bytes, (u16, String)> {
-        let mut out = Vec::new();
-        let limit = (max as u64).saturating_add(1);
-        reader
-            .by_ref()
-            .take(limit)
-            .read_to_end(&mut out)
-            .map_err(|e| (400, format!("cannot decompress the {encoding} body: {e}")))?;
-        if out.len() > max {
-            return Err((
-                413,
-                format!("decompressed body exceeds the limit of {max} bytes"),
-            ));
-        }
-        Ok(Bytes::from(out))
-    };
-    match encoding {
-        "" | "identity" => Ok(body),
-        "gzip" | "x-gzip" => read_capped(Box::new(flate2::read::MultiGzDecoder::new(&body[..]))),
-        "deflate" => read_capped(Box::new(flate2::read::ZlibDecoder::new(&body[..]))),
-        "zstd" => match zstd::stream::read::Decoder::new(&body[..]) {
-            Ok(d) => read_capped(Box::new(d)),
-            Err(e) => Err((400, format!("cannot decompress the zstd body: {e}"))),
-        },
-        other => Err((
-            400,
-            format!("unsupported Content-Encoding {other:?} (use gzip, deflate, zstd or none)"),
-        )),
-    }
 }
 
 fn success(enc: Encoding, signal: Signal, rejected: usize, message: &str) -> Response<Full<Bytes>> {
@@ -249,7 +215,7 @@ async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Response<Full<Bytes>> 
             };
         }
     };
-    let body = match decompress(body, &content_encoding, max) {
+    let body = match harrier_core::http_server::decompress(body, &content_encoding, max) {
         Ok(b) => b,
         Err((code, message)) => {
             ctx.malformed.inc();

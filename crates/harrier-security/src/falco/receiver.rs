@@ -7,7 +7,7 @@
 //! | every event rejected | `400` |
 //! | not JSON (Tetragon: the first line that is not) | `400` |
 //! | body over `max_request_body_size` | `413` |
-//! | content type other than JSON / JSON lines / text, compressed body | `415` |
+//! | content type other than JSON / JSON lines / text, an unknown content encoding | `415` |
 //! | unknown path / not `POST` | `404` / `405` |
 //! | memory limit, full pipeline, every request slot taken, shutting down | `503` + `Retry-After: 1` |
 //!
@@ -150,21 +150,27 @@ fn check_headers(req: &Request<Incoming>) -> Result<(), Malformed> {
         });
     }
     let encoding = header(req, CONTENT_ENCODING);
-    if !matches!(encoding.as_str(), "" | "identity") {
+    if !matches!(
+        encoding.as_str(),
+        "" | "identity" | "gzip" | "x-gzip" | "deflate" | "zstd"
+    ) {
         return Err(Malformed {
             status: 415,
             message: format!(
-                "unsupported Content-Encoding {encoding:?}: send the body uncompressed"
+                "unsupported Content-Encoding {encoding:?}: send gzip, deflate, zstd or none"
             ),
         });
     }
     Ok(())
 }
 
-/// Reads the body of an admitted request, up to `max` bytes.
+/// Reads the body of an admitted request, up to `max` bytes, and decompresses it
+/// (Falco's `http_output.compress_uploads` sends gzip), again up to `max` bytes.
 async fn read_body(req: Request<Incoming>, max: usize) -> Result<Bytes, Malformed> {
+    let encoding = header(&req, CONTENT_ENCODING);
     match Limited::new(req.into_body(), max).collect().await {
-        Ok(body) => Ok(body.to_bytes()),
+        Ok(body) => http_server::decompress(body.to_bytes(), &encoding, max)
+            .map_err(|(status, message)| Malformed { status, message }),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>

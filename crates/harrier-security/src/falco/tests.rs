@@ -345,3 +345,50 @@ async fn requests_beyond_the_slots_get_503() {
     assert_eq!(h.probe.items(), 1);
     assert_eq!(h.counter("harrier_receiver_refused_requests"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_bodies_are_decompressed_within_the_limit() {
+    use std::io::Write as _;
+    let gzip = |data: &[u8]| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(data).unwrap();
+        gz.finish().unwrap()
+    };
+    let mut h = start("", "").await;
+    // Falco's `http_output.compress_uploads` sends gzip.
+    let a = h
+        .request(
+            "POST",
+            "/",
+            "application/json\r\nContent-Encoding: gzip",
+            &gzip(TERMINAL_SHELL.as_bytes()),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.json["accepted"].as_u64()),
+        (200, Some(1)),
+        "{}",
+        a.json
+    );
+    // A bomb: 1 MiB of spaces compresses to ~1 KiB but exceeds the 64 KiB limit.
+    let a = h
+        .request(
+            "POST",
+            "/",
+            "application/json\r\nContent-Encoding: gzip",
+            &gzip(&vec![b' '; 1 << 20]),
+        )
+        .await;
+    assert_eq!(a.status, 413, "{}", a.json);
+    let a = h
+        .request(
+            "POST",
+            "/",
+            "application/json\r\nContent-Encoding: br",
+            b"x",
+        )
+        .await;
+    assert_eq!(a.status, 415, "{}", a.json);
+    h.stop().await;
+    assert_eq!(h.records().len(), 1);
+}
