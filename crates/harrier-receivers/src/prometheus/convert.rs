@@ -92,6 +92,8 @@ struct Tracked {
     last: f64,
     /// The scrape generation that last saw the series.
     generation: u64,
+    /// The scrape generation that first saw it.
+    born: u64,
 }
 
 /// `job` and `instance` of a resource when they differ from the target's (only with
@@ -124,6 +126,14 @@ impl SeriesTracker {
     /// Whether nothing is remembered.
     pub fn is_empty(&self) -> bool {
         self.series.is_empty()
+    }
+
+    /// Forgets the series first seen by the latest conversion: used when that scrape
+    /// fails after conversion (over `sample_limit`), so those series, never reported,
+    /// get no staleness markers.
+    pub fn forget_new(&mut self) {
+        let generation = self.generation;
+        self.series.retain(|_, t| t.born != generation);
     }
 }
 
@@ -779,6 +789,7 @@ fn track(
                 start_ms,
                 last: value,
                 generation,
+                born: generation,
             });
             start_ms
         }

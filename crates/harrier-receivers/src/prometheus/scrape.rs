@@ -294,6 +294,9 @@ pub async fn scrape_once(
         // path below then marks every series stale.
         let (resources, counts) = convert::convert(&families, &target.info, &options, tracker, now);
         if sc.sample_limit > 0 && counts.post_relabel > sc.sample_limit as u64 {
+            // The scrape fails: series it would have added were never reported, so
+            // they must not get staleness markers below.
+            tracker.forget_new();
             return Err(format!(
                 "sample_limit exceeded: {} samples after relabeling, limit {}",
                 counts.post_relabel, sc.sample_limit

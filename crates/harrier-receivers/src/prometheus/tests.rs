@@ -1160,3 +1160,69 @@ fn exposed_timestamps_are_used_unless_honor_timestamps_is_off() {
     assert_eq!(time(true), 1_500_000_000);
     assert_eq!(time(false), 9_000_000_000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sample_limit_and_body_size_limit_fail_the_scrape() {
+    let target = fake_target("text/plain", "a 1\nb 2\nc 3\n").await;
+    let text = format!(
+        r#"
+        [receivers.prometheus.config.global]
+        scrape_interval = "200ms"
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "limited"
+        metrics_path = "/ok"
+        sample_limit = 2
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{port}"]
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "small_body"
+        metrics_path = "/ok"
+        body_size_limit = 4
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{port}"]
+        [[receivers.prometheus.config.scrape_configs]]
+        job_name = "fine"
+        metrics_path = "/ok"
+        sample_limit = 3
+        [[receivers.prometheus.config.scrape_configs.static_configs]]
+        targets = ["127.0.0.1:{port}"]
+        [exporters.probe]
+        [service.telemetry.metrics]
+        address = ""
+        [service.pipelines.metrics]
+        receivers = ["prometheus"]
+        exporters = ["probe"]
+        "#,
+        port = target.port,
+    );
+    let probe = Probe::new();
+    let mut registry = Registry::new();
+    crate::register_all(&mut registry);
+    register_probe(&mut registry, &probe);
+    let config = Config::from_toml(&text).unwrap();
+    let telemetry = Telemetry::new();
+    let running = Topology::build(&config, &registry, &telemetry)
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let jobs = ["limited", "small_body", "fine"];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !jobs
+        .iter()
+        .all(|j| !gauge_value(&probe.batches(), j, "up").is_empty())
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running.shutdown().await;
+    let batches = probe.batches();
+    assert_eq!(gauge_value(&batches, "limited", "up").first(), Some(&0.0));
+    assert!(gauge_value(&batches, "limited", "a").is_empty());
+    assert_eq!(
+        gauge_value(&batches, "small_body", "up").first(),
+        Some(&0.0)
+    );
+    assert_eq!(gauge_value(&batches, "fine", "up").first(), Some(&1.0));
+    assert_eq!(gauge_value(&batches, "fine", "c").first(), Some(&3.0));
+}
