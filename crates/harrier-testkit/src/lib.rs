@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod exporters;
+pub mod tls;
 
 use harrier_pdata::{Batch, Signal};
 use std::net::TcpListener;

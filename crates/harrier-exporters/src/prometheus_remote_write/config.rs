@@ -72,6 +72,10 @@ pub struct RemoteWriteTlsConfig {
     /// PEM file of the CA certificates to trust instead of the platform's (default:
     /// none).
     pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS; needs `key_file` (default: none).
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM); needs `cert_file`.
+    pub key_file: Option<PathBuf>,
     /// Accept any server certificate, for tests only (default false).
     pub insecure_skip_verify: bool,
 }
@@ -110,6 +114,8 @@ pub(crate) struct RemoteWriteSettings {
     pub headers: HeaderMap,
     /// CA bundle to read at start.
     pub ca_file: Option<PathBuf>,
+    /// Client certificate and key for mutual TLS, read at start.
+    pub client_identity: Option<(PathBuf, PathBuf)>,
     /// Skip certificate verification.
     pub insecure_skip_verify: bool,
     /// What the conversion needs.
@@ -169,6 +175,12 @@ impl PrometheusRemoteWriteConfig {
         {
             errors.push(ConfigError::new("tls.ca_file", "must not be empty"));
         }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            errors.push(ConfigError::new(
+                "tls",
+                "cert_file and key_file must be set together",
+            ));
+        }
         for (name, value) in &self.external_labels {
             let path = format!("external_labels.{name}");
             if name.is_empty() || label_name(name) != *name {
@@ -207,6 +219,7 @@ impl PrometheusRemoteWriteConfig {
                 url,
                 headers,
                 ca_file: self.tls.ca_file.clone(),
+                client_identity: self.tls.cert_file.clone().zip(self.tls.key_file.clone()),
                 insecure_skip_verify: self.tls.insecure_skip_verify,
                 conversion: ConversionSettings {
                     external_labels: self

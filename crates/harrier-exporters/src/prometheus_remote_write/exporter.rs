@@ -90,6 +90,25 @@ impl RemoteWriteExporter {
             })?;
             builder = builder.tls_certs_only(certs);
         }
+        if let Some((cert_file, key_file)) = &self.settings.client_identity {
+            let read = |path: &std::path::PathBuf, key: &str| {
+                std::fs::read(path).map_err(|e| {
+                    ComponentError::new(format!("cannot read tls.{key} {}: {e}", path.display()))
+                })
+            };
+            let mut pem = read(cert_file, "cert_file")?;
+            pem.push(b'\n');
+            pem.extend(read(key_file, "key_file")?);
+            let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+                ComponentError::new(format!(
+                    "tls.cert_file {} / tls.key_file {}: not a valid PEM certificate and key: {}",
+                    cert_file.display(),
+                    key_file.display(),
+                    error_chain(&e)
+                ))
+            })?;
+            builder = builder.identity(identity);
+        }
         if self.settings.insecure_skip_verify {
             builder = builder.tls_danger_accept_invalid_certs(true);
         }

@@ -570,6 +570,15 @@ fn ok() -> Canned {
 
 /// A server answering with `replies` in turn, then 204s.
 async fn serve(replies: Vec<Canned>) -> (SocketAddr, Arc<Mutex<Vec<Captured>>>) {
+    serve_with(replies, None).await
+}
+
+/// Like [`serve`], over TLS when `tls` is given.
+async fn serve_with(
+    replies: Vec<Canned>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> (SocketAddr, Arc<Mutex<Vec<Captured>>>) {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let captured = Arc::new(Mutex::new(Vec::new()));
@@ -602,7 +611,24 @@ async fn serve(replies: Vec<Canned>) -> (SocketAddr, Arc<Mutex<Vec<Captured>>>) 
                     Ok::<_, Infallible>(response.body(Full::new(Bytes::from(reply.body))).unwrap())
                 }
             });
-            tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+            match &acceptor {
+                None => {
+                    tokio::spawn(
+                        http1::Builder::new().serve_connection(TokioIo::new(stream), service),
+                    );
+                }
+                Some(acceptor) => {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        // A client without an acceptable certificate fails here.
+                        if let Ok(tls) = acceptor.accept(stream).await {
+                            let _ = http1::Builder::new()
+                                .serve_connection(TokioIo::new(tls), service)
+                                .await;
+                        }
+                    });
+                }
+            }
         }
     });
     (addr, captured)
@@ -933,4 +959,42 @@ fn defaults_are_the_collectors() {
     assert!(config.target_info.enabled);
     assert!(!config.send_metadata);
     assert!(!config.tls.insecure_skip_verify);
+}
+
+#[tokio::test]
+async fn mutual_tls_with_ca_file_and_client_certificate() {
+    let tls = harrier_testkit::tls::server_config(true).unwrap();
+    let (addr, captured) = serve_with(vec![], Some(tls)).await;
+    let path = |name: &str| harrier_testkit::tls::path(name).display().to_string();
+    let endpoint = format!(
+        "endpoint = \"https://localhost:{}/api/v1/write\"\n",
+        addr.port()
+    );
+    let section = format!(
+        "{endpoint}tls = {{ ca_file = \"{}\", cert_file = \"{}\", key_file = \"{}\" }}",
+        path("ca.pem"),
+        path("client.pem"),
+        path("client-key.pem")
+    );
+    let mutual = exporter(&section, &ctx("prometheus_remote_write")).await;
+    mutual.export(&Batch::Metrics(every_type())).await.unwrap();
+    assert_eq!(captured.lock().unwrap().len(), 1);
+
+    // Without the client certificate the server refuses the handshake: retryable.
+    let section = format!("{endpoint}tls = {{ ca_file = \"{}\" }}", path("ca.pem"));
+    let no_client_cert = exporter(&section, &ctx("prometheus_remote_write")).await;
+    let err = no_client_cert
+        .export(&Batch::Metrics(every_type()))
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    // Without the CA, the server's certificate is not trusted.
+    let exporter = exporter(&endpoint, &ctx("prometheus_remote_write")).await;
+    assert!(
+        exporter
+            .export(&Batch::Metrics(every_type()))
+            .await
+            .is_err()
+    );
+    assert_eq!(captured.lock().unwrap().len(), 1);
 }

@@ -976,27 +976,11 @@ async fn gzip_bodies_and_bearer_token_files() {
     );
 }
 
-/// An HTTPS target (certificate for 127.0.0.1 signed by `testdata/ca.pem`) serving a
-/// one-gauge exposition.
+/// An HTTPS target (the testkit's certificate for 127.0.0.1, signed by its CA) serving
+/// a one-gauge exposition.
 async fn tls_target() -> u16 {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/prometheus/testdata");
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_file_iter(format!("{dir}/server.pem"))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-    let key = PrivateKeyDer::from_pem_file(format!("{dir}/server-key.pem")).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let config = harrier_testkit::tls::server_config(false).unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -1037,10 +1021,7 @@ async fn tls_target() -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_targets_use_tls_config() {
     let port = tls_target().await;
-    let ca = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/prometheus/testdata/ca.pem"
-    );
+    let ca = harrier_testkit::tls::path("ca.pem").display().to_string();
     let text = format!(
         r#"
         [receivers.prometheus.config.global]
