@@ -222,7 +222,10 @@ fn evaluate_log(
             rules.evaluate(&view, findings);
             engine.audit(&view, now, findings);
         }
-        Some("runtime") => engine.runtime(attrs, now, findings),
+        Some("runtime") => {
+            engine.runtime(attrs, now, findings);
+            engine.runtime_connection(attrs, now, findings);
+        }
         Some("network.flow") => engine.flow(attrs, now, findings),
         _ => return Outcome::Skipped,
     }

@@ -188,3 +188,28 @@ fn images_and_agents_are_normalised() {
     assert_eq!(normalize_user_agent("curl/8.5.0"), "curl");
     assert_eq!(normalize_user_agent("Go-http-client/2.0"), "Go-http-client");
 }
+
+#[test]
+fn runtime_events_with_a_destination_feed_novel_connection() {
+    let (mut p, _) = build(&only("novel_connection", "learning_period = \"1h\""));
+    // A Falco outbound-connection alert: a runtime record with destination fields.
+    let alert = |ip: &str, port: i64| {
+        let mut attrs = runtime("curl", "shop/frontend", "shop", "frontend-7d9f8c6b5-x2x8k");
+        attrs.push(harrier_pdata::attrs::string_kv("destination.address", ip));
+        attrs.push(harrier_pdata::attrs::int_kv("destination.port", port));
+        attrs.push(harrier_pdata::attrs::string_kv("network.transport", "tcp"));
+        attrs
+    };
+    one(&mut p, record(alert("10.2.0.9", 8080), T0));
+    assert_eq!(
+        one(&mut p, record(alert("10.2.0.9", 8080), T0 + 2 * HOUR)),
+        None
+    );
+    let t = one(&mut p, record(alert("203.0.113.9", 443), T0 + 2 * HOUR)).unwrap();
+    assert_eq!(t.types, ["novel_connection"]);
+    assert_eq!(t.severity, "high");
+    assert!(t.reasons[0].contains("shop/frontend"), "{:?}", t.reasons);
+    // A runtime event without a destination is no connection.
+    let plain = runtime("sh", "shop/frontend", "shop", "frontend-7d9f8c6b5-x2x8k");
+    assert_eq!(one(&mut p, record(plain, T0 + 3 * HOUR)), None);
+}

@@ -82,6 +82,34 @@ impl Engine {
         else {
             return;
         };
+        self.flow_edge(attrs, &source, now, out);
+    }
+
+    /// Runs `novel_connection` on a runtime event that carries a connection (a Falco
+    /// outbound-connection alert has `destination.address` and `destination.port`): the
+    /// source is the event's own workload (`k8s.namespace.name` / `k8s.workload.name`,
+    /// else derived from `k8s.pod.name`).
+    pub fn runtime_connection(&mut self, attrs: &[KeyValue], now: u64, out: &mut Vec<Finding>) {
+        if !self.enabled(NOVEL_CONNECTION) || attr_str(attrs, "destination.address").is_none() {
+            return;
+        }
+        let namespace = attr_str(attrs, "k8s.namespace.name").unwrap_or("");
+        let workload = attr_str(attrs, "k8s.workload.name")
+            .or_else(|| attr_str(attrs, "k8s.pod.name").map(workload_of_pod));
+        let Some(workload) = workload else {
+            return;
+        };
+        self.flow_edge(attrs, &format!("{namespace}/{workload}"), now, out);
+    }
+
+    /// The destination half of a flow record or connection event, judged for `source`.
+    fn flow_edge(&mut self, attrs: &[KeyValue], source: &str, now: u64, out: &mut Vec<Finding>) {
+        let workload = |side: &str| {
+            attr_str(attrs, &format!("{side}.k8s.workload.name")).map(|w| {
+                let ns = attr_str(attrs, &format!("{side}.k8s.namespace.name")).unwrap_or("");
+                format!("{ns}/{w}")
+            })
+        };
         let dst_workload = workload("destination");
         let dst_address = attr_str(attrs, "destination.address");
         let external =
@@ -92,7 +120,7 @@ impl Engine {
         let port = attr_text(attrs, "destination.port");
         let transport = attr_str(attrs, "network.transport");
         self.connection(
-            &source,
+            source,
             &destination,
             port.as_deref(),
             transport,
