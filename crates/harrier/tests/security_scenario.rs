@@ -632,3 +632,64 @@ fn ten_times_max_entities_identities_stay_within_the_bound() {
     }
     harrier.terminate();
 }
+
+#[test]
+fn the_shipped_security_config_splits_events_and_alerts() {
+    let audit = free_port();
+    let falco = free_port();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../configs/security.toml"
+    ))
+    .unwrap()
+    .replace(":8099", &format!(":{audit}"))
+    .replace(":2801", &format!(":{falco}"))
+    .replace("/tmp/harrier-security", "{dir}/state")
+    .replace("${env:HARRIER_OUT:-/tmp}", "{dir}")
+    // The test harness adds its own health check on a free port.
+    .replace("[extensions.health_check]\n", "")
+        + "\n[service.telemetry.metrics]\naddress = \"127.0.0.1:{metrics}\"\n";
+    let mut harrier = start(&text);
+    let event = |id: &str, verb: &str, resource: &str, request: serde_json::Value| {
+        serde_json::json!({
+            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse",
+            "auditID": id, "stage": "ResponseComplete",
+            "requestURI": format!("/api/v1/namespaces/shop/{resource}"), "verb": verb,
+            "user": {"username": "alice@example.com", "groups": ["system:authenticated"]},
+            "sourceIPs": ["192.168.10.15"], "userAgent": "kubectl/v1.30.2",
+            "objectRef": {"resource": resource, "namespace": "shop", "name": "x", "apiVersion": "v1"},
+            "responseStatus": {"metadata": {}, "code": 201},
+            "requestObject": request,
+            "stageTimestamp": "2026-11-23T10:00:00.000000Z",
+        })
+    };
+    let privileged = serde_json::json!({"kind": "Pod", "apiVersion": "v1",
+        "spec": {"containers": [{"name": "c", "image": "alpine:3.19", "securityContext": {"privileged": true}}]}});
+    let list = serde_json::json!({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": [
+        event("benign-1", "get", "configmaps", serde_json::Value::Null),
+        event("attack-1", "create", "pods", privileged),
+    ]});
+    assert_eq!(
+        post(
+            audit,
+            "/audit",
+            "application/json",
+            list.to_string().as_bytes()
+        ),
+        200
+    );
+    let (events, alerts) = (harrier.path("events.jsonl"), harrier.path("alerts.jsonl"));
+    common::wait_for(20, "both files", || {
+        common::file_items(&events, Signal::Logs) >= 2
+            && common::file_items(&alerts, Signal::Logs) >= 1
+    });
+    harrier.terminate();
+    let all = tagged(&events);
+    let alerted = tagged(&alerts);
+    assert_eq!(all.len(), 2);
+    assert!(all["benign-1"].is_empty());
+    assert!(all["attack-1"].contains("privileged_pod"), "{all:?}");
+    // The alerts pipeline got the same verdict for its copy, and nothing else.
+    assert_eq!(alerted.keys().collect::<Vec<_>>(), ["attack-1"]);
+    assert_eq!(alerted["attack-1"], all["attack-1"]);
+}
