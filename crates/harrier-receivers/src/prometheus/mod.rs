@@ -18,6 +18,8 @@ mod scrape;
 mod targets;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_scrape;
 
 pub use config::{PrometheusConfig, ScrapeConfig};
 pub use convert::{Counts, Options, SeriesTracker, TargetInfo, convert};
