@@ -5,7 +5,8 @@
 //! - [`discovery`]: `static_configs` and `file_sd_configs`; [`relabel`]: relabeling.
 //! - `targets.rs`: target label population and URLs; `scrape.rs`: the loops and the
 //!   HTTP client; [`parse`]: the text 0.0.4 / OpenMetrics 1.0 parser; `convert.rs`:
-//!   exposition -> OTLP with start-time tracking and staleness markers.
+//!   exposition -> OTLP; `series.rs`: start-time tracking, staleness markers and the
+//!   grouping of points into metrics.
 //!
 //! Long-form documentation: `docs/components/prometheus_receiver.md`.
 
@@ -15,6 +16,7 @@ pub mod discovery;
 pub mod parse;
 pub mod relabel;
 mod scrape;
+mod series;
 mod targets;
 #[cfg(test)]
 mod tests;
@@ -22,7 +24,8 @@ mod tests;
 mod tests_scrape;
 
 pub use config::{PrometheusConfig, ScrapeConfig};
-pub use convert::{Counts, Options, SeriesTracker, TargetInfo, convert};
+pub use convert::{Counts, Options, TargetInfo, convert};
+pub use series::SeriesTracker;
 
 use async_trait::async_trait;
 use futures::FutureExt;

@@ -3,9 +3,10 @@
 //! the target's hash, so targets spread over the interval), converts and sends.
 
 use super::config::Job;
-use super::convert::{self, Options, SeriesTracker};
+use super::convert::{self, Options};
 use super::discovery::{FileWatcher, TargetGroup, static_groups};
 use super::parse::{self, Format};
+use super::series::{self, SeriesTracker};
 use super::targets::{self, Target};
 use harrier_core::envelope::Envelope;
 use harrier_core::error::ComponentError;
@@ -243,7 +244,7 @@ async fn run_target(
         }
     }
     // The target went away: its series are stale now.
-    let (resources, n) = convert::all_stale(&target.info, &mut tracker, now_ms());
+    let (resources, n) = series::all_stale(&target.info, &mut tracker, now_ms());
     rt.stale_markers.add(n);
     if n > 0 {
         send(&rt, resources, &shutdown, Some(STALE_SEND_TIMEOUT)).await;
@@ -309,16 +310,16 @@ pub async fn scrape_once(
         Ok((mut resources, counts)) => {
             rt.scrapes.inc();
             rt.stale_markers.add(counts.stale);
-            convert::add_synthetic(&mut resources, &target.info, true, duration, &counts, now);
+            series::add_synthetic(&mut resources, &target.info, true, duration, &counts, now);
             resources
         }
         Err(e) => {
             rt.failures.inc();
             tracing::warn!(receiver = %rt.output.id(), job = %rt.job.config.job_name, url = %target.url, error = %e, "scrape failed");
-            let (mut resources, n) = convert::all_stale(&target.info, tracker, now);
+            let (mut resources, n) = series::all_stale(&target.info, tracker, now);
             rt.stale_markers.add(n);
             let counts = convert::Counts::default();
-            convert::add_synthetic(&mut resources, &target.info, false, duration, &counts, now);
+            series::add_synthetic(&mut resources, &target.info, false, duration, &counts, now);
             resources
         }
     }

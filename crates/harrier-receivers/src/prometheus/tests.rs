@@ -2,10 +2,11 @@
 //! The whole receiver against HTTP targets is in `tests_scrape.rs`.
 
 use super::config::PrometheusConfig;
-use super::convert::{Options, SeriesTracker, TargetInfo, add_synthetic, all_stale, convert};
+use super::convert::{Options, TargetInfo, convert};
 use super::discovery::TargetGroup;
 use super::parse::{Exemplar, Family, MetricKind, Sample};
 use super::relabel::Relabeler;
+use super::series::{SeriesTracker, add_synthetic, all_stale};
 use super::targets;
 use harrier_pdata::otlp::common::v1::{KeyValue, any_value};
 use harrier_pdata::otlp::metrics::v1::{
