@@ -167,6 +167,46 @@ fn attribute_labels<'k>(
     labels
 }
 
+/// Point attributes as a label set sorted by name, merged as [`attribute_labels`] does
+/// (values of attributes whose sanitised names collide are joined with `;` in key
+/// order), without building a map.
+fn attribute_label_set(attributes: &[KeyValue]) -> LabelSet {
+    let mut keyed: Vec<(String, &str, String)> = attributes
+        .iter()
+        .map(|kv| {
+            (
+                label_name(&kv.key),
+                kv.key.as_str(),
+                any_value_string(kv.value.as_ref()),
+            )
+        })
+        .collect();
+    // By sanitised name, then by original key within a name, so that joined values
+    // come in key order.
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    let mut out: LabelSet = Vec::with_capacity(keyed.len() + 6);
+    for (name, _, value) in keyed {
+        match out.last_mut() {
+            Some((last, joined)) if *last == name => {
+                joined.push(';');
+                joined.push_str(&value);
+            }
+            _ => out.push((name, value)),
+        }
+    }
+    out
+}
+
+/// Sets `name` in a sorted label set: replaces an existing value when `replace`,
+/// otherwise only adds a missing label.
+fn upsert(labels: &mut LabelSet, name: &str, value: &str, replace: bool) {
+    match labels.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+        Ok(i) if replace => value.clone_into(&mut labels[i].1),
+        Ok(_) => {}
+        Err(i) => labels.insert(i, (name.to_string(), value.to_string())),
+    }
+}
+
 fn number_value(point: &NumberDataPoint) -> f64 {
     match point.value {
         Some(number_data_point::Value::AsDouble(v)) => v,
@@ -233,7 +273,11 @@ impl Converter<'_> {
             return;
         }
         labels.extend(target);
-        let labels = self.finish_labels(labels, "target_info", None);
+        let mut base: LabelSet = labels.into_iter().collect();
+        for (k, v) in &self.settings.external_labels {
+            upsert(&mut base, k, v, false);
+        }
+        let labels = Self::series_labels(&base, "target_info", None);
         self.push(
             labels,
             Sample {
@@ -327,14 +371,15 @@ impl Converter<'_> {
                         stale: is_stale(point.flags),
                     };
                     seen(p.timestamp);
+                    let base = self.base_labels(ctx, &p);
                     for quantile in &point.quantile_values {
                         let q = format_float(quantile.quantile);
-                        let labels = self.labels(ctx, &p, &family, Some(("quantile", q)));
+                        let labels = Self::series_labels(&base, &family, Some(("quantile", q)));
                         self.push_value(labels, &p, quantile.value);
                     }
-                    let sum = self.labels(ctx, &p, &format!("{family}_sum"), None);
+                    let sum = Self::series_labels(&base, &format!("{family}_sum"), None);
                     self.push_value(sum, &p, point.sum);
-                    let count = self.labels(ctx, &p, &format!("{family}_count"), None);
+                    let count = Self::series_labels(&base, &format!("{family}_count"), None);
                     self.push_value(count, &p, point.count as f64);
                 }
             }
@@ -363,7 +408,10 @@ impl Converter<'_> {
                 stale: is_stale(point.flags),
             };
             seen(p.timestamp);
-            let labels = self.labels(ctx, &p, &family, None);
+            // One series per point: the point's own labels plus its name, no copy.
+            let mut labels = self.base_labels(ctx, &p);
+            labels.retain(|(_, v)| !v.is_empty());
+            upsert(&mut labels, "__name__", &family, true);
             self.push_value(labels, &p, number_value(point));
         }
     }
@@ -376,16 +424,18 @@ impl Converter<'_> {
         point: &harrier_pdata::otlp::metrics::v1::HistogramDataPoint,
     ) {
         let bucket_name = format!("{family}_bucket");
+        let base = self.base_labels(ctx, p);
         let mut bucket_labels = Vec::with_capacity(point.explicit_bounds.len() + 1);
         let mut cumulative_count = 0u64;
         for (i, bound) in point.explicit_bounds.iter().enumerate() {
             cumulative_count =
                 cumulative_count.saturating_add(point.bucket_counts.get(i).copied().unwrap_or(0));
-            let labels = self.labels(ctx, p, &bucket_name, Some(("le", format_float(*bound))));
+            let labels =
+                Self::series_labels(&base, &bucket_name, Some(("le", format_float(*bound))));
             self.push_value(labels.clone(), p, cumulative_count as f64);
             bucket_labels.push(labels);
         }
-        let inf = self.labels(ctx, p, &bucket_name, Some(("le", "+Inf".to_string())));
+        let inf = Self::series_labels(&base, &bucket_name, Some(("le", "+Inf".to_string())));
         self.push_value(inf.clone(), p, point.count as f64);
         bucket_labels.push(inf);
         // Each exemplar goes to the bucket its value falls in (the first bound >= value).
@@ -422,46 +472,50 @@ impl Converter<'_> {
             self.series.entry(labels.clone()).exemplars.push(converted);
         }
         if point.sum.is_some() || p.stale {
-            let sum = self.labels(ctx, p, &format!("{family}_sum"), None);
+            let sum = Self::series_labels(&base, &format!("{family}_sum"), None);
             self.push_value(sum, p, point.sum.unwrap_or(0.0));
         }
-        let count = self.labels(ctx, p, &format!("{family}_count"), None);
+        let count = Self::series_labels(&base, &format!("{family}_count"), None);
         self.push_value(count, p, point.count as f64);
     }
 
-    /// The label set of one series of point `p`.
-    fn labels(
-        &self,
-        ctx: &Context,
-        p: &Point<'_>,
-        name: &str,
-        extra: Option<(&str, String)>,
-    ) -> LabelSet {
-        let mut labels = ctx.resource.clone();
-        labels.extend(attribute_labels(p.attributes));
-        for (k, v) in ctx.scope.iter().chain(&ctx.target) {
-            labels.insert(k.clone(), v.clone());
+    /// The labels every series of point `p` shares, sorted by name: point attributes
+    /// over resource attributes (with `resource_to_telemetry_conversion`), then scope
+    /// labels and `job`/`instance` over both, then external labels where absent.
+    /// Computed once per point; a histogram point has many series.
+    fn base_labels(&self, ctx: &Context, p: &Point<'_>) -> LabelSet {
+        let mut labels = attribute_label_set(p.attributes);
+        for (k, v) in &ctx.resource {
+            upsert(&mut labels, k, v, false);
         }
-        self.finish_labels(labels, name, extra)
+        for (k, v) in ctx.scope.iter().chain(&ctx.target) {
+            upsert(&mut labels, k, v, true);
+        }
+        for (k, v) in &self.settings.external_labels {
+            upsert(&mut labels, k, v, false);
+        }
+        labels
     }
 
-    /// Adds external labels (where absent), `__name__` and `extra`; drops empty values
-    /// (an empty label is no label in Prometheus).
-    fn finish_labels(
-        &self,
-        mut labels: BTreeMap<String, String>,
-        name: &str,
-        extra: Option<(&str, String)>,
-    ) -> LabelSet {
-        for (k, v) in &self.settings.external_labels {
-            labels.entry(k.clone()).or_insert_with(|| v.clone());
+    /// One series' label set: `base` plus `__name__` and `extra` (both replacing a
+    /// label of the same name), without empty values (an empty label is no label in
+    /// Prometheus).
+    fn series_labels(base: &LabelSet, name: &str, extra: Option<(&str, String)>) -> LabelSet {
+        let mut labels: LabelSet = Vec::with_capacity(base.len() + 2);
+        labels.extend(
+            base.iter()
+                .filter(|(k, v)| {
+                    !v.is_empty() && k != "__name__" && extra.as_ref().is_none_or(|(e, _)| k != e)
+                })
+                .cloned(),
+        );
+        upsert(&mut labels, "__name__", name, true);
+        if let Some((k, v)) = extra
+            && !v.is_empty()
+        {
+            upsert(&mut labels, k, &v, true);
         }
-        labels.insert("__name__".into(), name.to_string());
-        if let Some((k, v)) = extra {
-            labels.insert(k.to_string(), v);
-        }
-        labels.retain(|_, v| !v.is_empty());
-        labels.into_iter().collect()
+        labels
     }
 
     fn push_value(&mut self, labels: LabelSet, p: &Point<'_>, value: f64) {
