@@ -94,7 +94,18 @@ async fn fake_target(content_type: &str, body: &str) -> FakeTarget {
     }
 }
 
-/// Runs `text` (receivers with a `probe` exporter) in-process.
+/// The pipeline every test runs its `receivers.prometheus` section in: everything to
+/// the test's `probe` exporter, no own-metrics listener.
+const PROBE_PIPELINE: &str = r#"
+[exporters.probe]
+[service.telemetry.metrics]
+address = ""
+[service.pipelines.metrics]
+receivers = ["prometheus"]
+exporters = ["probe"]
+"#;
+
+/// Runs the receiver section `text` in-process, in [`PROBE_PIPELINE`].
 async fn run_config(
     text: &str,
 ) -> (
@@ -106,7 +117,7 @@ async fn run_config(
     let mut registry = Registry::new();
     crate::register_all(&mut registry);
     register_probe(&mut registry, &probe);
-    let config = Config::from_toml(text).unwrap();
+    let config = Config::from_toml(&format!("{text}\n{PROBE_PIPELINE}")).unwrap();
     let telemetry = Telemetry::new();
     let running = Topology::build(&config, &registry, &telemetry)
         .unwrap()
@@ -190,12 +201,6 @@ async fn scrapes_good_targets_while_bad_ones_are_down() {
         job_name = "refused"
         [[receivers.prometheus.config.scrape_configs.static_configs]]
         targets = ["127.0.0.1:{closed}"]
-        [exporters.probe]
-        [service.telemetry.metrics]
-        address = ""
-        [service.pipelines.metrics]
-        receivers = ["prometheus"]
-        exporters = ["probe"]
         "#,
         password = password.path().display(),
         good = good.port,
@@ -283,12 +288,6 @@ async fn file_sd_targets_come_and_go_with_staleness_markers() {
         [[receivers.prometheus.config.scrape_configs.file_sd_configs]]
         files = ["{dir}/*.json"]
         refresh_interval = "1s"
-        [exporters.probe]
-        [service.telemetry.metrics]
-        address = ""
-        [service.pipelines.metrics]
-        receivers = ["prometheus"]
-        exporters = ["probe"]
         "#,
         dir = dir.path().display(),
     );
@@ -341,12 +340,6 @@ async fn gzip_bodies_and_bearer_token_files() {
         bearer_token_file = "{token}"
         [[receivers.prometheus.config.scrape_configs.static_configs]]
         targets = ["127.0.0.1:{port}"]
-        [exporters.probe]
-        [service.telemetry.metrics]
-        address = ""
-        [service.pipelines.metrics]
-        receivers = ["prometheus"]
-        exporters = ["probe"]
         "#,
         token = token.path().display(),
         port = target.port,
@@ -481,12 +474,6 @@ async fn https_targets_use_tls_config() {
         scheme = "https"
         [[receivers.prometheus.config.scrape_configs.static_configs]]
         targets = ["127.0.0.1:{port}"]
-        [exporters.probe]
-        [service.telemetry.metrics]
-        address = ""
-        [service.pipelines.metrics]
-        receivers = ["prometheus"]
-        exporters = ["probe"]
         "#
     );
     let (probe, _telemetry, running) = run_config(&text).await;
@@ -529,12 +516,6 @@ async fn sample_limit_and_body_size_limit_fail_the_scrape() {
         sample_limit = 3
         [[receivers.prometheus.config.scrape_configs.static_configs]]
         targets = ["127.0.0.1:{port}"]
-        [exporters.probe]
-        [service.telemetry.metrics]
-        address = ""
-        [service.pipelines.metrics]
-        receivers = ["prometheus"]
-        exporters = ["probe"]
         "#,
         port = target.port,
     );
